@@ -1,0 +1,36 @@
+# toolkit: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test lint bench install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## run: install and run the demo classical calculation (later: start server and Voila)
+run: install
+	$(BIN)/toolkit demo
+
+## test: install with test extras and run every test
+test: install
+	$(BIN)/python -m pytest -n auto -q
+
+lint: install
+	$(BIN)/ruff check toolkit tests benchmarks
+
+## bench: run the benchmarks and write benchmarks/results/*.json
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,127 @@
+"""Settings: the one place that reads the environment.
+
+A :class:`Settings` object is built from defaults, an optional settings file
+(``<data_dir>/settings.toml``) and ``TOOLKIT_*`` environment variables, in that order of
+precedence (environment wins). Library code receives a ``Settings`` object; it never reads
+``os.environ`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from toolkit.errors import InputError
+
+__all__ = ["Settings", "load_settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Toolkit settings.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Where the catalogue (``db.sqlite3``) and the datastores (``calc_<id>.hdf5``) live.
+        Default ``~/toolkit_data``; environment ``TOOLKIT_DATA``.
+    executor : str
+        ``"serial"`` or ``"processpool"`` (environment ``TOOLKIT_EXECUTOR``).
+    num_workers : int
+        Worker processes of the process pool; 0 means one per core.
+    require_shared : bool
+        Tests of shared verification data fail instead of skipping (``TOOLKIT_REQUIRE_SHARED``).
+    require_browser : bool
+        Browser tests fail instead of skipping (``TOOLKIT_REQUIRE_BROWSER``).
+    """
+
+    data_dir: Path = field(default_factory=lambda: Path.home() / "toolkit_data")
+    executor: str = "serial"
+    num_workers: int = 0
+    host: str = "127.0.0.1"
+    port: int = 8800
+    require_shared: bool = False
+    require_browser: bool = False
+
+    def with_(self, **changes: object) -> Settings:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)
+
+    @property
+    def catalogue_path(self) -> Path:
+        return self.data_dir / "db.sqlite3"
+
+
+_ENV = {
+    "TOOLKIT_DATA": "data_dir",
+    "TOOLKIT_EXECUTOR": "executor",
+    "TOOLKIT_NUM_WORKERS": "num_workers",
+    "TOOLKIT_HOST": "host",
+    "TOOLKIT_PORT": "port",
+    "TOOLKIT_REQUIRE_SHARED": "require_shared",
+    "TOOLKIT_REQUIRE_BROWSER": "require_browser",
+}
+_EXECUTORS = ("serial", "processpool")
+
+
+def _convert(name: str, value: object, source: str) -> object:
+    kinds = {f.name: f.type for f in fields(Settings)}
+    kind = kinds[name]
+    try:
+        if kind == "Path":
+            return Path(str(value)).expanduser()
+        if kind == "int":
+            return int(value)  # type: ignore[arg-type]
+        if kind == "bool":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError(text)
+        return str(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{source}: setting {name!r} has invalid value {value!r}") from None
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, settings_file: Path | None = None
+) -> Settings:
+    """Build the settings from defaults, a settings file and the environment.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        Environment to read (default: ``os.environ``).
+    settings_file : Path, optional
+        TOML file with a ``[toolkit]`` table; default ``<data_dir>/settings.toml`` if present.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    data_dir = env.get("TOOLKIT_DATA")
+    base = Settings() if data_dir is None else Settings(data_dir=Path(data_dir).expanduser())
+    path = settings_file or base.data_dir / "settings.toml"
+    if path.is_file():
+        try:
+            table = tomllib.loads(path.read_text()).get("toolkit", {})
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{path}: invalid TOML: {exc}") from None
+        known = {f.name for f in fields(Settings)}
+        for key, value in table.items():
+            if key not in known:
+                raise InputError(f"{path}: unknown setting {key!r}; known: {sorted(known)}")
+            values[key] = _convert(key, value, str(path))
+    for var, name in _ENV.items():
+        if var in env:
+            values[name] = _convert(name, env[var], f"environment variable {var}")
+    settings = replace(base, **values)
+    if settings.executor not in _EXECUTORS:
+        raise InputError(
+            f"setting 'executor' must be one of {_EXECUTORS}, got {settings.executor!r}"
+        )
+    return settings

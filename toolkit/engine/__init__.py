@@ -1,0 +1,4 @@
+"""The embedded engine: pure numerics.
+
+It imports nothing of toolkit but ``errors`` and ``registry``.
+"""

@@ -1,0 +1,1 @@
+"""toolkit.engine.hazard"""

@@ -1,0 +1,237 @@
+"""Boore, Stewart, Seyhan & Atkinson (2014): NGA-West2 equations for active crustal regions.
+
+Reference
+---------
+Boore, D. M., Stewart, J. P., Seyhan, E. and Atkinson, G. M. (2014). NGA-West2 equations for
+predicting PGA, PGV, and 5% damped PSA for shallow crustal earthquakes. *Earthquake
+Spectra* 30(3), 1057-1085. https://doi.org/10.1193/070113EQS184M
+
+The model (BSSA14) is implemented without the basin-depth term ``F_dz1`` (as if
+``dz1 = 0``), which is what OpenQuake's ``BooreEtAl2014`` does and what the verification
+tables ("global Q, no basin term") assume; the only site parameter is vs30.
+
+Coefficients: ``coefficients/BSSA14.csv``, the authors' electronic table of 14 July 2014
+with the revised ``f4`` of 15 July 2014 (all 105 periods, PGA and PGV); see its
+``# source:`` line. The revision changed ``f4`` at 0.05, 0.075, 0.5 and 1.5 s; the older
+values (still in nshmp-haz) move the soft-soil medians at those periods by up to 3 %.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from toolkit.engine.hazard.contexts import Context
+from toolkit.engine.hazard.gsim.base import GMPE
+from toolkit.engine.hazard.imt import IMT, PGA
+from toolkit.errors import InputError
+
+__all__ = ["BooreEtAl2014", "REGIONS"]
+
+#: Regional anelastic-attenuation adjustments: region code -> column of ``Delta c3``.
+#: ``CAL`` is the global / California-Taiwan model (``Delta c3 = 0``); ``CHN`` is
+#: China-Turkey ("high Q"); ``JPN`` is Italy-Japan ("low Q").
+REGIONS = {"CAL": "Dc3CaTw", "CHN": "Dc3CnTr", "JPN": "Dc3ItJp"}
+
+#: Reference rock velocity (m/s) at which PGAr, the input of the nonlinear site term, is taken.
+V_REF_ROCK = 760.0
+
+
+class _CoefficientTable:
+    """One coefficient CSV of ``coefficients/``: rows keyed ``PGA``, ``PGV`` or a period (s).
+
+    Spectral periods between two tabulated periods get coefficients interpolated linearly
+    in ln(period); periods outside the tabulated range raise :class:`InputError`.
+    """
+
+    def __init__(self, filename: str) -> None:
+        path = Path(__file__).with_name("coefficients") / filename
+        lines = [
+            line for line in path.read_text().splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
+        self.names = lines[0].split(",")[1:]
+        self.fixed: dict[str, np.ndarray] = {}
+        periods, rows = [], []
+        for line in lines[1:]:
+            key, *fields = line.split(",")
+            row = np.array(fields, dtype=float)
+            if key in ("PGA", "PGV"):
+                self.fixed[key] = row
+            else:
+                periods.append(float(key))
+                rows.append(row)
+        order = np.argsort(periods)
+        self.periods = np.asarray(periods)[order]
+        self.rows = np.asarray(rows)[order]
+        self.filename = filename
+        self._cache: dict[IMT, dict[str, float]] = {}
+
+    def __getitem__(self, imt: IMT) -> dict[str, float]:
+        try:
+            return self._cache[imt]
+        except KeyError:
+            pass
+        if imt.name == "SA":
+            low, high = self.periods[0], self.periods[-1]
+            if not (low * (1 - 1e-9) <= imt.period <= high * (1 + 1e-9)):
+                raise InputError(
+                    f"{self.filename}: no coefficients for {imt} (periods {low}-{high} s)"
+                )
+            ln_t = np.log(self.periods)
+            x = np.log(np.clip(imt.period, low, high))
+            row = np.array([np.interp(x, ln_t, column) for column in self.rows.T])
+        elif imt.name in self.fixed:
+            row = self.fixed[imt.name]
+        else:
+            raise InputError(f"{self.filename}: no coefficients for {imt}")
+        coeffs = dict(zip(self.names, row.tolist(), strict=True))
+        self._cache[imt] = coeffs
+        return coeffs
+
+
+COEFFS = _CoefficientTable("BSSA14.csv")
+
+
+def _get_mechanism(rake: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Dummy variables ``U, SS, NS, RS`` of eq. 2 from the rake (degrees).
+
+    Normal: -150 < rake < -30; reverse: 30 < rake < 150; strike-slip otherwise. A NaN rake
+    means "unspecified" (``U = 1``).
+    """
+    unspecified = np.isnan(rake)
+    normal = (rake > -150.0) & (rake < -30.0)
+    reverse = (rake > 30.0) & (rake < 150.0)
+    strike_slip = ~(unspecified | normal | reverse)
+    return unspecified, strike_slip, normal, reverse
+
+
+def _get_magnitude_term(C: dict[str, float], mag: np.ndarray,
+                        mechanism: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Source function ``F_E`` (eq. 2).
+
+    .. math::
+        F_E = e_0 U + e_1 SS + e_2 NS + e_3 RS +
+        \\begin{cases} e_4 (M - M_h) + e_5 (M - M_h)^2 & M \\le M_h \\\\
+        e_6 (M - M_h) & M > M_h \\end{cases}
+    """
+    unspecified, strike_slip, normal, reverse = mechanism
+    f_mech = (C["e0"] * unspecified + C["e1"] * strike_slip + C["e2"] * normal
+              + C["e3"] * reverse)
+    dmag = mag - C["Mh"]
+    return f_mech + np.where(dmag <= 0.0, C["e4"] * dmag + C["e5"] * dmag ** 2, C["e6"] * dmag)
+
+
+def _get_path_term(C: dict[str, float], mag: np.ndarray, rjb: np.ndarray,
+                   region: str) -> np.ndarray:
+    """Path function ``F_P`` (eqs. 3 and 4).
+
+    .. math::
+        F_P = [c_1 + c_2 (M - M_{ref})] \\ln(R / R_{ref}) + (c_3 + \\Delta c_3)(R - R_{ref}),
+        \\qquad R = \\sqrt{R_{JB}^2 + h^2}
+    """
+    r = np.sqrt(rjb ** 2 + C["h"] ** 2)
+    return ((C["c1"] + C["c2"] * (mag - C["Mref"])) * np.log(r / C["Rref"])
+            + (C["c3"] + C[REGIONS[region]]) * (r - C["Rref"]))
+
+
+def _get_linear_site_term(C: dict[str, float], vs30: np.ndarray) -> np.ndarray:
+    """``ln F_lin = c ln(min(vs30, Vc) / Vref)`` (eq. 6)."""
+    return C["c"] * np.log(np.minimum(vs30, C["Vc"]) / C["Vref"])
+
+
+def _get_nonlinear_site_term(C: dict[str, float], vs30: np.ndarray,
+                             pga_rock: np.ndarray) -> np.ndarray:
+    """``ln F_nl = f1 + f2 ln((PGAr + f3) / f3)`` (eqs. 7 and 8).
+
+    .. math::
+        f_2 = f_4 [\\exp\\{f_5 (\\min(V_{S30}, 760) - 360)\\} - \\exp\\{f_5 (760 - 360)\\}]
+
+    ``pga_rock`` is PGAr, the median PGA (g) for vs30 = 760 m/s.
+    """
+    f2 = C["f4"] * (np.exp(C["f5"] * (np.minimum(vs30, V_REF_ROCK) - 360.0))
+                    - np.exp(C["f5"] * (V_REF_ROCK - 360.0)))
+    return C["f1"] + f2 * np.log((pga_rock + C["f3"]) / C["f3"])
+
+
+def _get_stddevs(C: dict[str, float], mag: np.ndarray, rjb: np.ndarray,
+                 vs30: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Total, between-event (tau) and within-event (phi) standard deviations (eqs. 13-17).
+
+    ``tau(M)`` and ``phi(M)`` go linearly from ``tau1``/``phi1`` at M <= 4.5 to
+    ``tau2``/``phi2`` at M >= 5.5 (eqs. 14, 15); ``phi`` grows by ``dPhiR`` between R1 and R2
+    (linearly in ln RJB, eq. 16) and drops by ``dPhiV`` between V2 and V1 (linearly in
+    ln vs30, eq. 17); ``sigma = sqrt(tau^2 + phi^2)`` (eq. 13).
+    """
+    weight = np.clip(mag - 4.5, 0.0, 1.0)
+    tau = C["tau1"] + (C["tau2"] - C["tau1"]) * weight
+    phi = C["phi1"] + (C["phi2"] - C["phi1"]) * weight
+    r_frac = np.log(np.clip(rjb, C["R1"], C["R2"]) / C["R1"]) / np.log(C["R2"] / C["R1"])
+    phi = phi + C["dPhiR"] * r_frac
+    v_frac = np.log(C["V2"] / np.clip(vs30, C["V1"], C["V2"])) / np.log(C["V2"] / C["V1"])
+    phi = phi - C["dPhiV"] * v_frac
+    return np.sqrt(tau ** 2 + phi ** 2), tau, phi
+
+
+class BooreEtAl2014(GMPE):
+    """Boore, Stewart, Seyhan & Atkinson (2014), without the basin term.
+
+    Requires magnitude, rake, Joyner-Boore distance and vs30. Mechanism from the rake:
+    normal for -150 < rake < -30, reverse for 30 < rake < 150, strike-slip otherwise;
+    "unspecified" (coefficient ``e0``) only when the rake is NaN. Defined for PGA, PGV
+    (cm/s) and SA from 0.01 to 10 s; between tabulated periods the coefficients are
+    interpolated linearly in ln(period). Gives total, inter- and intra-event standard
+    deviations.
+
+    Parameters
+    ----------
+    region : {"CAL", "CHN", "JPN"}
+        Anelastic attenuation: ``"CAL"`` (default) global / California / Taiwan,
+        ``"CHN"`` China / Turkey, ``"JPN"`` Italy / Japan (``Delta c3`` of eq. 3).
+    """
+
+    DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
+    DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({"PGA", "PGV", "SA"})
+    DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total", "Inter event", "Intra event"})
+    REQUIRES_SITES_PARAMETERS = frozenset({"vs30"})
+    REQUIRES_RUPTURE_PARAMETERS = frozenset({"mag", "rake"})
+    REQUIRES_DISTANCES = frozenset({"rjb"})
+    PERIOD_RANGE = (0.01, 10.0)
+
+    def __init__(self, region: str = "CAL", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if region not in REGIONS:
+            raise InputError(
+                f"GSIM {type(self).__name__}: unknown region {region!r}; "
+                f"expected one of {sorted(REGIONS)}"
+            )
+        self.region = region
+        if region != "CAL":
+            self.kwargs["region"] = region
+
+    def compute(
+        self,
+        ctx: Context,
+        imts: Sequence[IMT],
+        mean: np.ndarray,
+        sig: np.ndarray,
+        tau: np.ndarray,
+        phi: np.ndarray,
+    ) -> None:
+        mag = np.asarray(ctx.mag, dtype=float)
+        rjb = np.asarray(ctx.rjb, dtype=float)
+        vs30 = np.asarray(ctx.vs30, dtype=float)
+        mechanism = _get_mechanism(np.asarray(ctx.rake, dtype=float))
+        c_pga = COEFFS[PGA()]
+        pga_rock = np.exp(_get_magnitude_term(c_pga, mag, mechanism)
+                          + _get_path_term(c_pga, mag, rjb, self.region))
+        for m, imt in enumerate(imts):
+            C = COEFFS[imt]
+            mean[m] = (_get_magnitude_term(C, mag, mechanism)
+                       + _get_path_term(C, mag, rjb, self.region)
+                       + _get_linear_site_term(C, vs30)
+                       + _get_nonlinear_site_term(C, vs30, pga_rock))
+            sig[m], tau[m], phi[m] = _get_stddevs(C, mag, rjb, vs30)

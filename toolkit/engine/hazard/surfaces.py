@@ -1,0 +1,640 @@
+"""Vectorised rupture surfaces: distances from N ruptures to S sites at once.
+
+Two implementations of the :class:`~toolkit.engine.hazard.ruptures.Surfaces` protocol:
+
+:class:`PlanarSurfaces`
+    N rectangles given by their corners (the ruptures of point and area sources).
+:class:`MeshSurfaces`
+    N rectangular windows of one parent fault mesh (the floating ruptures of a fault source).
+
+Geometry and distance conventions (OpenQuake's, see :mod:`toolkit.engine.hazard.geo`)
+--------------------------------------------------------------------------------------
+Points are turned into Earth-centred Cartesian coordinates with radius ``R - depth``; site
+positions on the surface into unit vectors :math:`\\hat p`.
+
+* ``rrup``: closest 3-D distance. For a rectangle, the site is projected on the rectangle's
+  plane: :math:`r = \\sqrt{d_n^2 + d_x^2 + d_y^2}` with :math:`d_n` the distance to the plane
+  and :math:`d_x, d_y` how far the projection falls outside the rectangle along strike and
+  down dip. For a mesh, the smallest chord to the window's mesh points.
+* ``rjb``: distance to the surface projection of the rupture (0 inside). For a rectangle, the
+  projection is bounded by four great circles: the top and bottom edges (azimuth = strike,
+  through the top-left and bottom-left corners) and the two ends (azimuth = strike + 90,
+  through the top-left and top-right corners); outside, the distance is the cross-track
+  distance to the nearest side, or to the nearest corner beyond two sides. For a mesh, the
+  distance to the outline of the window's cells (0 inside a cell) where the nearest mesh point
+  is closer than 40 km, the distance to the nearest mesh point beyond (OpenQuake's hybrid).
+* ``rx``: signed horizontal distance to the top edge, perpendicular to strike, positive on the
+  hanging-wall side (right of the strike direction). For a rectangle, the cross-track distance
+  to the great circle of the top edge. For a mesh window, the signed distance to the top-edge
+  polyline whose first and last segments are extended to infinity; the sign is that of the
+  closest piece.
+* ``ry0``: horizontal distance beyond the ends of the top edge, measured from the great circles
+  through its end points with azimuth strike + 90; 0 between them.
+
+Every distance is a dot product between unit vectors followed by one ``arcsin``: no
+trigonometry per rupture-site pair beyond that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.ndimage import minimum_filter1d
+
+from toolkit.engine.hazard.geo import (
+    EARTH_RADIUS,
+    cartesian_to_spherical,
+    local_basis,
+    spherical_to_cartesian,
+    unit_vectors,
+)
+
+__all__ = ["PlanarSurfaces", "FaultMesh", "MeshSurfaces", "JB_POLYGON_DISTANCE"]
+
+#: Below this distance (km) to the nearest mesh point, rjb of a mesh window is computed from the
+#: window's outline; beyond, the nearest mesh point distance is used (as OpenQuake does).
+JB_POLYGON_DISTANCE = 40.0
+
+_DISTANCE_NAMES = frozenset({"rrup", "rjb", "rx", "ry0"})
+
+
+def _normalized(v: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, v / norm, 0.0)
+
+
+def _asin_km(s: np.ndarray) -> np.ndarray:
+    """Arc length (km) of the angle whose sine is ``s``."""
+    return EARTH_RADIUS * np.arcsin(np.clip(s, -1.0, 1.0))
+
+
+def _chord2_to_km(chord2: np.ndarray) -> np.ndarray:
+    """Great-circle distance (km) from squared chords between unit vectors."""
+    return 2.0 * EARTH_RADIUS * np.arcsin(np.clip(np.sqrt(np.maximum(chord2, 0.0)) / 2.0, 0.0, 1.0))
+
+
+def _tangent(unit: np.ndarray, azimuth_deg) -> np.ndarray:
+    """Unit tangent vectors at surface points ``unit`` (..., 3) towards ``azimuth_deg``."""
+    lons, lats, _ = cartesian_to_spherical(unit * EARTH_RADIUS)
+    east, north = local_basis(lons, lats)
+    az = np.radians(np.asarray(azimuth_deg, dtype=float))[..., None]
+    return np.sin(az) * east + np.cos(az) * north
+
+
+def _check_names(names) -> set[str]:
+    names = set(names)
+    unknown = names - _DISTANCE_NAMES
+    if unknown:
+        raise ValueError(f"unknown distance(s) {sorted(unknown)}; known: {sorted(_DISTANCE_NAMES)}")
+    return names
+
+
+def _sites(lons, lats, depths) -> tuple[np.ndarray, np.ndarray]:
+    lons = np.atleast_1d(np.asarray(lons, dtype=float))
+    lats = np.atleast_1d(np.asarray(lats, dtype=float))
+    depths = np.zeros_like(lons) if depths is None else np.broadcast_to(
+        np.asarray(depths, dtype=float), lons.shape
+    )
+    return spherical_to_cartesian(lons, lats, depths), unit_vectors(lons, lats)
+
+
+# --------------------------------------------------------------------------------------------
+# planar rectangles
+# --------------------------------------------------------------------------------------------
+
+
+class PlanarSurfaces:
+    """N planar rectangular ruptures.
+
+    Parameters
+    ----------
+    corners : ndarray, shape (N, 4, 3)
+        lon, lat, depth of the top-left, top-right, bottom-right and bottom-left corners (the
+        top edge runs along strike from left to right; the bottom edge is down dip, on the
+        right of the strike direction).
+    strike, dip : array_like, shape (N,) or scalar
+        Degrees (Aki & Richards convention).
+
+    Notes
+    -----
+    Use :meth:`from_cartesian` to build from Earth-centred Cartesian corners (what the point
+    sources produce, avoiding a round trip through longitudes and latitudes).
+    """
+
+    def __init__(self, corners: np.ndarray, strike, dip) -> None:
+        corners = np.asarray(corners, dtype=float)
+        if corners.ndim != 3 or corners.shape[1:] != (4, 3):
+            raise ValueError(f"corners must have shape (N, 4, 3), got {corners.shape}")
+        xyz = spherical_to_cartesian(corners[..., 0], corners[..., 1], corners[..., 2])
+        self._init(xyz, strike, dip)
+
+    @classmethod
+    def from_cartesian(cls, xyz: np.ndarray, strike, dip) -> PlanarSurfaces:
+        """Surfaces from Cartesian corners, shape (N, 4, 3), km (see
+        :func:`~toolkit.engine.hazard.geo.spherical_to_cartesian`)."""
+        obj = cls.__new__(cls)
+        obj._init(np.asarray(xyz, dtype=float), strike, dip)
+        return obj
+
+    def _init(self, xyz: np.ndarray, strike, dip) -> None:
+        n = len(xyz)
+        self.xyz = xyz
+        self.strike = np.broadcast_to(np.asarray(strike, dtype=float), (n,)).copy()
+        self.dip = np.broadcast_to(np.asarray(dip, dtype=float), (n,)).copy()
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.xyz)
+
+    def __repr__(self) -> str:
+        return f"PlanarSurfaces(n={len(self)})"
+
+    # ---- geometry ---------------------------------------------------------------------------
+
+    @property
+    def corners(self) -> np.ndarray:
+        """lon, lat, depth of the corners, shape (N, 4, 3)."""
+        lons, lats, depths = cartesian_to_spherical(self.xyz)
+        return np.stack([lons, lats, depths], axis=-1)
+
+    @property
+    def ztor(self) -> np.ndarray:
+        """Depth of the top edge, km."""
+        if "ztor" not in self._cache:
+            r = np.linalg.norm(self.xyz[:, :2], axis=-1)
+            self._cache["ztor"] = EARTH_RADIUS - r.max(axis=1)
+        return self._cache["ztor"]
+
+    @property
+    def width(self) -> np.ndarray:
+        """Down-dip width, km."""
+        return self._plane()["width"]
+
+    @property
+    def length(self) -> np.ndarray:
+        """Length along strike, km."""
+        return self._plane()["length"]
+
+    def _plane(self) -> dict[str, np.ndarray]:
+        if "normal" not in self._cache:
+            tl, tr, br, bl = (self.xyz[:, i] for i in range(4))
+            uv1 = _normalized((tr - tl) + (br - bl))
+            down = (bl - tl) + (br - tr)
+            uv2 = _normalized(down - np.sum(down * uv1, axis=1, keepdims=True) * uv1)
+            normal = np.cross(uv1, uv2)
+            xx = np.einsum("nkj,nj->nk", self.xyz - tl[:, None], uv1)
+            yy = np.einsum("nkj,nj->nk", self.xyz - tl[:, None], uv2)
+            length = ((xx[:, 1] - xx[:, 0]) + (xx[:, 2] - xx[:, 3])) / 2.0
+            width = ((yy[:, 3] - yy[:, 0]) + (yy[:, 2] - yy[:, 1])) / 2.0
+            # a vertical or zero-width rupture has no down-dip direction from its corners:
+            # take the downward direction orthogonal to strike
+            flat = width <= 1e-9
+            if flat.any():
+                radial = _normalized(tl[flat])
+                u1 = uv1[flat]
+                alt = _normalized(-radial + np.sum(radial * u1, 1, keepdims=True) * u1)
+                uv2[flat] = alt
+                normal[flat] = np.cross(uv1[flat], alt)
+                width = np.maximum(width, 0.0)
+            self._cache.update(
+                origin=tl, uv1=uv1, uv2=uv2, normal=normal, length=np.maximum(length, 0.0),
+                width=width,
+            )
+        return self._cache
+
+    def _arcs(self) -> dict[str, np.ndarray]:
+        if "pole_top" not in self._cache:
+            unit = _normalized(self.xyz)  # (N, 4, 3) surface projections of the corners
+            tl, tr, bl = unit[:, 0], unit[:, 1], unit[:, 3]
+            t_tl = _tangent(tl, self.strike)
+            self._cache.update(
+                unit=unit,
+                pole_top=np.cross(tl, t_tl),  # + on the left of the top edge
+                pole_bottom=np.cross(bl, _tangent(bl, self.strike)),
+                pole_start=t_tl,  # + ahead of the great circle through TL at strike + 90
+                pole_end=_tangent(tr, self.strike),
+            )
+            centre = _normalized(unit.sum(axis=1))
+            chord2 = np.sum((unit - centre[:, None]) ** 2, axis=-1)
+            self._cache["centre"] = centre
+            self._cache["radius"] = _chord2_to_km(chord2.max(axis=1))
+        return self._cache
+
+    # ---- protocol -------------------------------------------------------------------------
+
+    def take(self, index) -> PlanarSurfaces:
+        out = PlanarSurfaces.from_cartesian(self.xyz[index], self.strike[index], self.dip[index])
+        for key, value in self._cache.items():
+            out._cache[key] = value[index]
+        return out
+
+    def min_distance(self, lons, lats) -> np.ndarray:
+        """Lower bound (km) of the horizontal distance to each surface, shape (N, S): distance
+        to the centre of the projected rectangle minus its radius."""
+        arcs = self._arcs()
+        _, p = _sites(lons, lats, None)
+        chord2 = 2.0 - 2.0 * (arcs["centre"] @ p.T)
+        return np.maximum(_chord2_to_km(chord2) - arcs["radius"][:, None], 0.0)
+
+    def distances(self, lons, lats, depths, names) -> dict[str, np.ndarray]:
+        names = _check_names(names)
+        q, p = _sites(lons, lats, depths)
+        out: dict[str, np.ndarray] = {}
+        if "rrup" in names:
+            out["rrup"] = self._rrup(q)
+        if names & {"rjb", "rx", "ry0"}:
+            arcs = self._arcs()
+            s_top = arcs["pole_top"] @ p.T
+            if "rx" in names:
+                out["rx"] = -_asin_km(s_top)
+            if names & {"rjb", "ry0"}:
+                s_start = arcs["pole_start"] @ p.T
+                s_end = arcs["pole_end"] @ p.T
+                beyond = np.sign(s_start) == np.sign(s_end)
+                along = np.where(beyond, np.minimum(np.abs(s_start), np.abs(s_end)), 0.0)
+                if "ry0" in names:
+                    out["ry0"] = _asin_km(along)
+                if "rjb" in names:
+                    s_bot = arcs["pole_bottom"] @ p.T
+                    outside_strip = np.sign(s_top) == np.sign(s_bot)
+                    across = np.where(
+                        outside_strip, np.minimum(np.abs(s_top), np.abs(s_bot)), 0.0
+                    )
+                    rjb = _asin_km(np.where(beyond, along, across))
+                    corner = beyond & outside_strip
+                    if corner.any():
+                        rows, cols = np.nonzero(corner)
+                        diff = arcs["unit"][rows] - p[cols][:, None, :]
+                        chord2 = np.sum(diff * diff, axis=-1).min(axis=1)
+                        rjb[rows, cols] = _chord2_to_km(chord2)
+                    out["rjb"] = rjb
+        return out
+
+    def _rrup(self, q: np.ndarray) -> np.ndarray:
+        plane = self._plane()
+        origin = plane["origin"]
+        dn = plane["normal"] @ q.T - np.sum(plane["normal"] * origin, axis=1)[:, None]
+        xx = plane["uv1"] @ q.T - np.sum(plane["uv1"] * origin, axis=1)[:, None]
+        yy = plane["uv2"] @ q.T - np.sum(plane["uv2"] * origin, axis=1)[:, None]
+        dx = np.maximum(-xx, 0.0) + np.maximum(xx - plane["length"][:, None], 0.0)
+        dy = np.maximum(-yy, 0.0) + np.maximum(yy - plane["width"][:, None], 0.0)
+        return np.sqrt(dn * dn + dx * dx + dy * dy)
+
+
+# --------------------------------------------------------------------------------------------
+# windows of a fault mesh
+# --------------------------------------------------------------------------------------------
+
+
+def _sliding_min(a: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """``out[..., j, ...] = a[..., j:j + size, ...].min()`` along ``axis`` (valid part only)."""
+    if size <= 1:
+        return a
+    length = a.shape[axis]
+    filtered = minimum_filter1d(a, size, axis=axis, mode="nearest")
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(size // 2, size // 2 + length - size + 1)
+    return filtered[tuple(index)]
+
+
+@dataclass(eq=False)
+class FaultMesh:
+    """A parent fault mesh of ``ny`` rows down dip and ``nx`` columns along strike.
+
+    Parameters
+    ----------
+    lons, lats, depths : ndarray, shape (ny, nx)
+        Row 0 is the top edge, columns run along strike.
+    """
+
+    lons: np.ndarray
+    lats: np.ndarray
+    depths: np.ndarray
+    xyz: np.ndarray = field(init=False, repr=False)
+    unit: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lons = np.atleast_2d(np.asarray(self.lons, dtype=float))
+        self.lats = np.atleast_2d(np.asarray(self.lats, dtype=float))
+        self.depths = np.atleast_2d(np.asarray(self.depths, dtype=float))
+        if not (self.lons.shape == self.lats.shape == self.depths.shape):
+            raise ValueError("mesh lons, lats and depths must have the same shape")
+        self.xyz = spherical_to_cartesian(self.lons, self.lats, self.depths)
+        self.unit = unit_vectors(self.lons, self.lats)
+        ref = self.unit.reshape(-1, 3).mean(axis=0)
+        self._ref_unit = ref / np.linalg.norm(ref)  # origin for well-conditioned dot products
+        self._ref_xyz = self.xyz.reshape(-1, 3).mean(axis=0)
+        ny, nx = self.shape
+        # along-strike segments (r, c) -> (r, c + 1) and down-dip segments (r, c) -> (r + 1, c)
+        a, b = self.unit[:, :-1], self.unit[:, 1:]
+        self._h_cross = np.cross(a, b)
+        self._h_pole = _normalized(self._h_cross)
+        self._h_len = _chord2_to_km(np.sum((b - a) ** 2, axis=-1))
+        a, b = self.unit[:-1], self.unit[1:]
+        self._v_cross = np.cross(a, b)
+        self._v_pole = _normalized(self._v_cross)
+        self._v_len = _chord2_to_km(np.sum((b - a) ** 2, axis=-1))
+        # a down-dip segment shorter than a micrometre (vertical fault) is degenerate
+        self._v_ok = self._v_len > 1e-9
+        self._h_ok = self._h_len > 1e-9
+        dd = np.linalg.norm(self.xyz[1:] - self.xyz[:-1], axis=-1).mean(axis=1) if ny > 1 else []
+        self._cum_width = np.concatenate([[0.0], np.cumsum(dd)])
+        seg_az = _segment_azimuths(self.lons, self.lats)  # (ny, nx - 1)
+        self._cum_sin = np.concatenate(
+            [np.zeros((ny, 1)), np.cumsum(np.sin(np.radians(seg_az)), axis=1)], axis=1
+        )
+        self._cum_cos = np.concatenate(
+            [np.zeros((ny, 1)), np.cumsum(np.cos(np.radians(seg_az)), axis=1)], axis=1
+        )
+        self._row_strike = (
+            np.degrees(np.arctan2(self._cum_sin[:, -1], self._cum_cos[:, -1])) % 360.0
+            if nx > 1 else np.zeros(ny)
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.lons.shape  # type: ignore[return-value]
+
+    def window_middle(self, row0, col0, nrows, ncols) -> np.ndarray:
+        """Middle point (lon, lat, depth) of windows, shape (N, 3): the central mesh point, or
+        the mean of the two or four central points for even sizes."""
+        row0, col0, nrows, ncols = (np.asarray(a, dtype=int) for a in (row0, col0, nrows, ncols))
+        ra, rb = row0 + (nrows - 1) // 2, row0 + nrows // 2
+        ca, cb = col0 + (ncols - 1) // 2, col0 + ncols // 2
+        u = self.unit
+        vec = u[ra, ca] + u[ra, cb] + u[rb, ca] + u[rb, cb]
+        depth = (self.depths[ra, ca] + self.depths[ra, cb] + self.depths[rb, ca]
+                 + self.depths[rb, cb]) / 4.0
+        lons, lats, _ = cartesian_to_spherical(_normalized(vec) * EARTH_RADIUS)
+        return np.stack([lons, lats, depth], axis=-1)
+
+    def window_strike(self, row0, col0, ncols) -> np.ndarray:
+        """Mean azimuth of the top-edge segments of windows (degrees)."""
+        c1 = col0 + ncols - 1
+        s = self._cum_sin[row0, c1] - self._cum_sin[row0, col0]
+        c = self._cum_cos[row0, c1] - self._cum_cos[row0, col0]
+        single = ncols <= 1
+        strike = np.degrees(np.arctan2(s, c)) % 360.0
+        return np.where(single, self._row_strike[row0], strike)
+
+    def window_width(self, row0, nrows) -> np.ndarray:
+        """Down-dip width (km): the mean over columns of the 3-D row-to-row distances."""
+        return self._cum_width[row0 + nrows - 1] - self._cum_width[row0]
+
+
+def _segment_azimuths(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    lon1, lat1 = np.radians(lons[:, :-1]), np.radians(lats[:, :-1])
+    lon2, lat2 = np.radians(lons[:, 1:]), np.radians(lats[:, 1:])
+    y = np.sin(lon2 - lon1) * np.cos(lat2)
+    x = np.cos(lat1) * np.sin(lat2) - np.sin(lat1) * np.cos(lat2) * np.cos(lon2 - lon1)
+    return np.degrees(np.arctan2(y, x)) % 360.0
+
+
+class MeshSurfaces:
+    """N ruptures that are rectangular windows of one :class:`FaultMesh`.
+
+    Parameters
+    ----------
+    mesh : FaultMesh
+    row0, col0 : array_like of int, shape (N,)
+        Top-left mesh node of each window.
+    nrows, ncols : array_like of int, shape (N,)
+        Window size in mesh nodes (down dip, along strike).
+    dip : array_like, shape (N,) or scalar
+        Degrees.
+
+    Notes
+    -----
+    :meth:`distances` computes the distances from each site to every node and segment of the
+    parent mesh once, then takes window minima with sliding-window minimum filters (one pass
+    per distinct window size), so its cost does not grow with the window sizes.
+    """
+
+    #: sites per chunk are chosen so that a chunk's per-node arrays stay near this size
+    CHUNK_ELEMENTS = 2_000_000
+
+    def __init__(self, mesh: FaultMesh, row0, col0, nrows, ncols, dip) -> None:
+        self.mesh = mesh
+        self.row0 = np.atleast_1d(np.asarray(row0, dtype=np.int64))
+        n = len(self.row0)
+        self.col0 = np.broadcast_to(np.asarray(col0, dtype=np.int64), (n,)).copy()
+        self.nrows = np.broadcast_to(np.asarray(nrows, dtype=np.int64), (n,)).copy()
+        self.ncols = np.broadcast_to(np.asarray(ncols, dtype=np.int64), (n,)).copy()
+        self.dip = np.broadcast_to(np.asarray(dip, dtype=float), (n,)).copy()
+        ny, nx = mesh.shape
+        if n and (
+            self.row0.min() < 0 or self.col0.min() < 0 or self.nrows.min() < 1
+            or self.ncols.min() < 1 or (self.row0 + self.nrows).max() > ny
+            or (self.col0 + self.ncols).max() > nx
+        ):
+            raise ValueError(f"mesh windows exceed the parent mesh of shape {mesh.shape}")
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.row0)
+
+    def __repr__(self) -> str:
+        return f"MeshSurfaces(n={len(self)}, mesh={self.mesh.shape})"
+
+    @property
+    def strike(self) -> np.ndarray:
+        if "strike" not in self._cache:
+            self._cache["strike"] = self.mesh.window_strike(self.row0, self.col0, self.ncols)
+        return self._cache["strike"]
+
+    @property
+    def ztor(self) -> np.ndarray:
+        return self.mesh.depths[self.row0].min(axis=1) if len(self) else np.zeros(0)
+
+    @property
+    def width(self) -> np.ndarray:
+        return self.mesh.window_width(self.row0, self.nrows)
+
+    @property
+    def hypocentres(self) -> np.ndarray:
+        """Middle points of the windows, (N, 3) lon, lat, depth."""
+        return self.mesh.window_middle(self.row0, self.col0, self.nrows, self.ncols)
+
+    def take(self, index) -> MeshSurfaces:
+        return MeshSurfaces(
+            self.mesh, self.row0[index], self.col0[index], self.nrows[index], self.ncols[index],
+            self.dip[index],
+        )
+
+    # ---- cheap bound --------------------------------------------------------------------------
+
+    def min_distance(self, lons, lats) -> np.ndarray:
+        """Lower bound (km) of the horizontal distance, (N, S): distance to a central node of
+        the window minus a path-length bound of the window's extent around it."""
+        mesh = self.mesh
+        ny, nx = mesh.shape
+        rc = self.row0 + (self.nrows - 1) // 2
+        cc = self.col0 + (self.ncols - 1) // 2
+        h_max = mesh._h_len.max() if nx > 1 else 0.0
+        v_max = mesh._v_len.max() if ny > 1 else 0.0
+        reach_c = np.maximum(cc - self.col0, self.col0 + self.ncols - 1 - cc)
+        reach_r = np.maximum(rc - self.row0, self.row0 + self.nrows - 1 - rc)
+        radius = reach_c * h_max + reach_r * v_max + 1e-6
+        _, p = _sites(lons, lats, None)
+        centre = mesh.unit[rc, cc]
+        chord2 = 2.0 - 2.0 * (centre @ p.T)
+        return np.maximum(_chord2_to_km(chord2) - radius[:, None], 0.0)
+
+    # ---- distances ----------------------------------------------------------------------------
+
+    def distances(self, lons, lats, depths, names) -> dict[str, np.ndarray]:
+        names = _check_names(names)
+        q, p = _sites(lons, lats, depths)
+        n_sites = len(p)
+        out = {name: np.empty((len(self), n_sites)) for name in names}
+        if not len(self) or not names:
+            return out
+        ny, nx = self.mesh.shape
+        chunk = max(1, self.CHUNK_ELEMENTS // (ny * nx * 4))
+        sizes = np.stack([self.nrows, self.ncols], axis=1)
+        groups, inverse = np.unique(sizes, axis=0, return_inverse=True)
+        members = [np.flatnonzero(inverse.ravel() == g) for g in range(len(groups))]
+        for start in range(0, n_sites, chunk):
+            sl = slice(start, min(start + chunk, n_sites))
+            fields = _MeshFields(self.mesh, q[sl], p[sl], names)
+            for (nr, nc), idx in zip(groups, members, strict=True):
+                values = fields.windows(int(nr), int(nc), self.row0[idx], self.col0[idx])
+                for name, arr in values.items():
+                    out[name][idx, sl] = arr
+            if "ry0" in names:
+                out["ry0"][:, sl] = self._ry0(p[sl])
+        return out
+
+    def _ry0(self, p: np.ndarray) -> np.ndarray:
+        mesh = self.mesh
+        c1 = self.col0 + self.ncols - 1
+        t_start = _tangent(mesh.unit[self.row0, self.col0], self.strike)
+        t_end = _tangent(mesh.unit[self.row0, c1], self.strike)
+        s_start, s_end = t_start @ p.T, t_end @ p.T
+        beyond = np.sign(s_start) == np.sign(s_end)
+        return _asin_km(np.where(beyond, np.minimum(np.abs(s_start), np.abs(s_end)), 0.0))
+
+
+class _MeshFields:
+    """Distances from a chunk of S sites to every node and segment of a parent mesh, and their
+    minima over windows of one size."""
+
+    def __init__(self, mesh: FaultMesh, q: np.ndarray, p: np.ndarray, names: set[str]) -> None:
+        self.mesh = mesh
+        self.names = names
+        self.p = p
+        ny, nx = mesh.shape
+        flat_unit = mesh.unit.reshape(-1, 3)
+        # horizontal: squared chords between unit vectors, around a local origin for accuracy
+        pu = p - mesh._ref_unit
+        mu = flat_unit - mesh._ref_unit
+        h2 = np.sum(pu * pu, 1)[:, None] + np.sum(mu * mu, 1)[None, :] - 2.0 * (pu @ mu.T)
+        self.h_km = _chord2_to_km(h2).reshape(-1, ny, nx)
+        if "rrup" in names:
+            qx = q - mesh._ref_xyz
+            mx = mesh.xyz.reshape(-1, 3) - mesh._ref_xyz
+            d2 = np.sum(qx * qx, 1)[:, None] + np.sum(mx * mx, 1)[None, :] - 2.0 * (qx @ mx.T)
+            self.r2 = np.maximum(d2, 0.0).reshape(-1, ny, nx)
+        if names & {"rjb", "rx"}:
+            self._segments()
+
+    def _segments(self) -> None:
+        mesh, p = self.mesh, self.p
+        ny, nx = mesh.shape
+        s = len(p)
+        u = mesh.unit
+        # along strike: (r, c) -> (r, c + 1)
+        if nx > 1:
+            pole = mesh._h_pole
+            a, b = u[:, :-1], u[:, 1:]
+            s_pole = np.einsum("sk,rck->src", p, pole)
+            before = np.einsum("sk,rck->src", p, np.cross(pole, a)) < 0
+            after = np.einsum("sk,rck->src", p, np.cross(b, pole)) < 0
+            xt = -_asin_km(s_pole)  # + on the right (hanging wall)
+            sign = np.where(xt < 0, -1.0, 1.0)
+            d_a, d_b = self.h_km[:, :, :-1], self.h_km[:, :, 1:]
+            ok = mesh._h_ok[None]
+            self.h_seg = np.where(ok, np.where(before, d_a, np.where(after, d_b, np.abs(xt))),
+                                  np.minimum(d_a, d_b))
+            self.rx_seg = np.where(before, sign * d_a, np.where(after, sign * d_b, xt))
+            self.rx_back = np.where(after, sign * d_b, xt)  # first segment, extended backwards
+            self.rx_fwd = np.where(before, sign * d_a, xt)  # last segment, extended forwards
+            self.rx_full = xt
+            self.s_h = np.einsum("sk,rck->src", p, mesh._h_cross)
+        else:
+            self.h_seg = np.zeros((s, ny, 0))
+        if ny > 1:
+            pole = mesh._v_pole
+            a, b = u[:-1], u[1:]
+            s_pole = np.einsum("sk,rck->src", p, pole)
+            before = np.einsum("sk,rck->src", p, np.cross(pole, a)) < 0
+            after = np.einsum("sk,rck->src", p, np.cross(b, pole)) < 0
+            d_a, d_b = self.h_km[:, :-1], self.h_km[:, 1:]
+            ok = mesh._v_ok[None]
+            along = np.where(before, d_a, np.where(after, d_b, np.abs(_asin_km(s_pole))))
+            self.v_seg = np.where(ok, along, np.minimum(d_a, d_b))
+            if nx > 1:
+                s_v = np.einsum("sk,rck->src", p, mesh._v_cross)
+                top, bottom = self.s_h[:, :-1], -self.s_h[:, 1:]
+                left, right = -s_v[:, :, :-1], s_v[:, :, 1:]
+                pos = (top >= 0) & (right >= 0) & (bottom >= 0) & (left >= 0)
+                neg = (top <= 0) & (right <= 0) & (bottom <= 0) & (left <= 0)
+                cell_ok = mesh._v_ok[:, :-1] & mesh._v_ok[:, 1:]
+                inside = (pos | neg) & cell_ok[None]
+                sat = np.zeros((s, ny, nx), dtype=np.int32)
+                sat[:, 1:, 1:] = np.cumsum(np.cumsum(inside, axis=1, dtype=np.int32), axis=2)
+                self.inside_sat = sat
+        else:
+            self.v_seg = np.zeros((s, 0, nx))
+
+    def windows(self, nr: int, nc: int, row0: np.ndarray, col0: np.ndarray):
+        """Distances for windows of size (nr, nc) at (row0, col0): dict name -> (Ng, S)."""
+        out = {}
+        names = self.names
+        r1, c1 = row0 + nr - 1, col0 + nc - 1
+        if "rrup" in names:
+            w = _sliding_min(_sliding_min(self.r2, nr, 1), nc, 2)
+            out["rrup"] = np.sqrt(w[:, row0, col0]).T
+        if "rjb" in names:
+            w = _sliding_min(_sliding_min(self.h_km, nr, 1), nc, 2)
+            nearest = w[:, row0, col0]
+            outline = np.full_like(nearest, np.inf)
+            if nc > 1:
+                hs = _sliding_min(self.h_seg, nc - 1, 2)
+                outline = np.minimum(outline, np.minimum(hs[:, row0, col0], hs[:, r1, col0]))
+            if nr > 1:
+                vs = _sliding_min(self.v_seg, nr - 1, 1)
+                outline = np.minimum(outline, np.minimum(vs[:, row0, col0], vs[:, row0, c1]))
+            if nr == 1 and nc == 1:
+                outline = nearest
+            if nr > 1 and nc > 1 and hasattr(self, "inside_sat"):
+                sat = self.inside_sat
+                count = sat[:, r1, c1] - sat[:, row0, c1] - sat[:, r1, col0] + sat[:, row0, col0]
+                outline = np.where(count > 0, 0.0, outline)
+            out["rjb"] = np.where(nearest < JB_POLYGON_DISTANCE, outline, nearest).T
+        if "rx" in names:
+            out["rx"] = self._rx(nc, row0, col0).T
+        return out
+
+    def _rx(self, nc: int, row0: np.ndarray, col0: np.ndarray) -> np.ndarray:
+        mesh, p = self.mesh, self.p
+        if nc == 1 or mesh.shape[1] == 1:
+            strike = mesh.window_strike(row0, col0, np.ones_like(row0))
+            unit = mesh.unit[row0, col0]
+            pole = np.cross(unit, _tangent(unit, strike))
+            return -_asin_km(p @ pole.T)
+        if nc == 2:
+            return self.rx_full[:, row0, col0]
+        c1 = col0 + nc - 1
+        first = self.rx_back[:, row0, col0]
+        last = self.rx_fwd[:, row0, c1 - 1]
+        best = np.where(np.abs(first) <= np.abs(last), first, last)
+        if nc > 3:
+            seg = self.rx_seg
+            pos = _sliding_min(np.where(seg >= 0, seg, np.inf), nc - 3, 2)[:, row0, col0 + 1]
+            neg = _sliding_min(np.where(seg < 0, -seg, np.inf), nc - 3, 2)[:, row0, col0 + 1]
+            middle = np.where(pos <= neg, pos, -neg)
+            best = np.where(np.abs(middle) < np.abs(best), middle, best)
+        return best

@@ -1,0 +1,212 @@
+"""Run a job.ini end to end in the calling process.
+
+Order of work, so that bad input never leaves traces:
+
+1. read and validate every input (job.ini, logic trees, source models, sites): an
+   :class:`~toolkit.errors.InputError` here registers nothing;
+2. register the calculation in the catalogue (status ``executing``);
+3. compute, writing the datastore through a temporary file;
+4. commit the datastore and mark the calculation ``complete`` -- or, on any error, discard
+   the temporary file and mark it ``failed`` with the traceback;
+5. export CSV files when an export directory is given.
+"""
+
+from __future__ import annotations
+
+import getpass
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit.config import Settings
+from toolkit.errors import CalculationError, InputError, ToolkitError
+
+__all__ = ["run_job", "demo_job_ini", "list_calculations", "describe_calculation",
+           "export_calculation"]
+
+DEMO = Path(__file__).resolve().parents[1] / "demos" / "classical" / "job.ini"
+
+
+def demo_job_ini() -> Path:
+    """The bundled demo classical job (a small synthetic model)."""
+    return DEMO
+
+
+class _HazardWriter:
+    """Adapter given to calculators: ``save(result)`` writes through the datastore writer."""
+
+    def __init__(self, writer: Any, individual_rlzs: bool) -> None:
+        self.writer = writer
+        self.individual_rlzs = individual_rlzs
+        self.outputs: Any = None
+
+    def save(self, result: Any) -> None:
+        from toolkit.store import HazardOutputs, save_hazard
+
+        self.outputs = HazardOutputs(
+            sites=result.sites,
+            imtls={str(imt): levels for imt, levels in result.imtls.items()},
+            investigation_time=result.investigation_time,
+            realizations=list(result.realizations),
+            curves_rlzs=result.curves_rlzs,
+            curves_stats=result.curves_stats,
+            poes=list(result.poes),
+            maps_rlzs=result.maps_rlzs,
+            maps_stats=result.maps_stats,
+            individual_rlzs=self.individual_rlzs,
+        )
+        save_hazard(self.writer, self.outputs)
+
+
+class _ProgressBar:
+    """tqdm progress bar on stderr, updated from the calculator's progress callback."""
+
+    def __init__(self, enabled: bool, description: str) -> None:
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=100, desc=description, unit="%", leave=False,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}")
+
+    def __call__(self, done: float, total: float, message: str) -> None:
+        if self.bar is not None and total > 0:
+            self.bar.n = round(100 * done / total, 1)
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def run_job(
+    job_ini: str | Path,
+    settings: Settings,
+    *,
+    export_dir: str | Path | None = None,
+    progress: bool = True,
+    owner: str | None = None,
+) -> int:
+    """Run the calculation described by ``job_ini``; return its calculation id.
+
+    Parameters
+    ----------
+    job_ini : path
+        An OpenQuake-format job file.
+    settings : Settings
+        Data directory and executor.
+    export_dir : path, optional
+        Export every output as CSV there (the job.ini's own ``export_dir`` is ignored).
+    progress : bool
+        Show a progress bar on stderr.
+
+    Raises
+    ------
+    InputError
+        Invalid inputs; nothing is registered or written.
+    CalculationError
+        The calculation failed; it is registered as ``failed`` with its traceback.
+    """
+    from toolkit.engine.executor import get_executor
+    from toolkit.engine.hazard.calculators import calculators
+    from toolkit.io.inputs import build_inputs, input_files, load_job
+    from toolkit.store import Catalogue, ExportMeta, export_all, input_checksum, open_writer
+
+    job_ini = Path(job_ini)
+    if not job_ini.is_file():
+        raise InputError(f"job file {job_ini} does not exist")
+    params = load_job(job_ini)
+    inputs = build_inputs(params)
+    checksum = input_checksum(input_files(params))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    start = datetime.now(UTC).replace(microsecond=0)
+    with Catalogue(settings.catalogue_path) as catalogue:
+        calc_id = catalogue.create(params.description, params.calculation_mode,
+                                   str(job_ini.resolve()), owner or _user())
+        datastore = settings.data_dir / f"calc_{calc_id}.hdf5"
+        catalogue.set_status(calc_id, "executing", datastore=str(datastore))
+        bar = _ProgressBar(progress, f"calc {calc_id} {params.calculation_mode}")
+
+        def on_progress(done: float, total: float, message: str) -> None:
+            bar(done, total, message)
+            catalogue.set_progress(calc_id, min(done / total, 1.0) if total else 0.0)
+
+        individual = bool(params.individual_rlzs)
+        try:
+            with open_writer(settings.data_dir, calc_id) as writer:
+                writer.set_json("oqparam", {**params.raw, "calculation_mode":
+                                            params.calculation_mode})
+                writer.set_attrs("/", checksum=checksum, start_date=start.isoformat(),
+                                 job_ini=str(job_ini.resolve()))
+                sink = _HazardWriter(writer, individual)
+                with get_executor(settings.executor, settings.num_workers) as executor:
+                    calculator = calculators.get(params.calculation_mode)(
+                        inputs, sink, executor, on_progress)
+                    calculator.run()
+        except BaseException as exc:
+            bar.close()
+            catalogue.fail(calc_id, traceback.format_exc())
+            catalogue.add_log(calc_id, "ERROR", f"{type(exc).__name__}: {exc}")
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            if isinstance(exc, ToolkitError) and not isinstance(exc, InputError):
+                raise
+            raise CalculationError(
+                f"calculation {calc_id} ({job_ini}) failed: {type(exc).__name__}: {exc}"
+            ) from exc
+        bar.close()
+        size_mb = datastore.stat().st_size / 1e6
+        catalogue.set_status(calc_id, "complete", size_mb=size_mb)
+        catalogue.add_log(calc_id, "INFO", f"complete; datastore {datastore}")
+    if export_dir is not None:
+        export_all(calc_id, sink.outputs, export_dir,
+                   ExportMeta(checksum=checksum, start_date=start))
+    return calc_id
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "local"
+
+
+def list_calculations(settings: Settings, limit: int = 100) -> list[Any]:
+    """The most recent calculations in the catalogue, newest first."""
+    from toolkit.store import Catalogue
+
+    if not settings.catalogue_path.exists():
+        return []
+    with Catalogue(settings.catalogue_path) as catalogue:
+        return catalogue.list(limit=limit)
+
+
+def describe_calculation(settings: Settings, calc_id: int) -> str:
+    """A short human-readable description of one calculation."""
+    from toolkit.store import Catalogue
+
+    with Catalogue(settings.catalogue_path) as catalogue:
+        rec = catalogue.get(calc_id)
+    lines = [f"{name}: {getattr(rec, name)}" for name in (
+        "id", "description", "calculation_mode", "status", "owner", "start_time", "stop_time",
+        "job_ini", "datastore", "size_mb")]
+    if rec.traceback:
+        lines.append("traceback:\n" + rec.traceback)
+    return "\n".join(lines)
+
+
+def export_calculation(settings: Settings, calc_id: int, export_dir: str | Path) -> list[Path]:
+    """Export every output of a completed calculation as CSV into ``export_dir``."""
+    from toolkit.store import Catalogue, ExportMeta, export_all, load_hazard, open_reader
+
+    with Catalogue(settings.catalogue_path) as catalogue:
+        rec = catalogue.get(calc_id)
+    if rec.status != "complete":
+        raise InputError(f"calculation {calc_id} is {rec.status}, not complete: nothing to export")
+    with open_reader(settings.data_dir, calc_id) as reader:
+        attrs = reader.get_attrs("/")
+        outputs = load_hazard(reader)
+        meta = ExportMeta(checksum=int(attrs.get("checksum", 0)),
+                          start_date=str(attrs.get("start_date", "")) or None)
+        return export_all(calc_id, outputs, export_dir, meta)
