@@ -1,11 +1,14 @@
 """toolkit: seismic hazard and risk, and scenario results, for notebooks and Voila dashboards.
 
-The public API is what ``__all__`` lists; everything else is internal.
+The public API is what ``__all__`` lists; everything else is internal. Heavy modules are
+imported lazily, so ``import toolkit`` stays fast.
+
+Examples
+--------
+>>> import toolkit
+>>> calc_id = toolkit.run("job.ini", export_dir="out")      # doctest: +SKIP
+>>> outputs = toolkit.open_calc(calc_id)                      # doctest: +SKIP
 """
-
-from __future__ import annotations
-
-__version__ = "0.1.0"
 
 from toolkit.errors import (
     CalculationError,
@@ -16,8 +19,15 @@ from toolkit.errors import (
     UnknownName,
 )
 
+__version__ = "0.1.0"
+
 __all__ = [
     "__version__",
+    "run",
+    "open_calc",
+    "available_gsims",
+    "Settings",
+    "load_settings",
     "ToolkitError",
     "InputError",
     "UnknownName",
@@ -25,3 +35,25 @@ __all__ = [
     "CalculationError",
     "StoreError",
 ]
+
+_LAZY = {
+    "run": "toolkit.api",
+    "open_calc": "toolkit.api",
+    "available_gsims": "toolkit.api",
+    "Settings": "toolkit.config",
+    "load_settings": "toolkit.config",
+}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -104,17 +104,26 @@ def build_inputs(params: JobParams) -> Any:
         )
         for rlz in realizations
     ]
-    poes = list(params.poes)
+    imtls = params.imtls_by_imt
+    for rlz in rlzs:
+        for gsim in rlz.gsim_by_trt.values():
+            for imt in imtls:
+                try:
+                    gsim.check_imt(imt)
+                except InputError as exc:
+                    raise InputError(
+                        f"{params.where('intensity_measure_types_and_levels')}: {exc}"
+                    ) from None
     return ClassicalInputs(
         sites=sites,
         source_models=source_models,
         realizations=rlzs,
-        imtls=params.imtls_by_imt,
+        imtls=imtls,
         investigation_time=params.investigation_time,
         truncation_level=params.truncation_level,
         maximum_distance=dict(params.maximum_distance) or {"default": 300.0},
         minimum_magnitude=dict(params.minimum_magnitude),
-        poes=poes,
+        poes=list(params.poes),
         quantiles=list(params.quantiles),
         mean=params.mean,
         uniform_hazard_spectra=params.uniform_hazard_spectra,

@@ -137,7 +137,8 @@ def run_job(
             with open_writer(settings.data_dir, calc_id) as writer:
                 writer.set_json("oqparam", {**params.raw, "calculation_mode":
                                             params.calculation_mode})
-                writer.set_attrs("/", checksum=checksum, start_date=start.isoformat(),
+                writer.set_attrs("/", checksum=checksum,
+                                 start_date=start.strftime("%Y-%m-%dT%H:%M:%S"),
                                  job_ini=str(job_ini.resolve()))
                 sink = _HazardWriter(writer, individual)
                 with get_executor(settings.executor, settings.num_workers) as executor:

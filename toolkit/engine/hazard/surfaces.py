@@ -342,16 +342,8 @@ class FaultMesh:
         dd = np.linalg.norm(self.xyz[1:] - self.xyz[:-1], axis=-1).mean(axis=1) if ny > 1 else []
         self._cum_width = np.concatenate([[0.0], np.cumsum(dd)])
         seg_az = _segment_azimuths(self.lons, self.lats)  # (ny, nx - 1)
-        self._cum_sin = np.concatenate(
-            [np.zeros((ny, 1)), np.cumsum(np.sin(np.radians(seg_az)), axis=1)], axis=1
-        )
-        self._cum_cos = np.concatenate(
-            [np.zeros((ny, 1)), np.cumsum(np.cos(np.radians(seg_az)), axis=1)], axis=1
-        )
-        self._row_strike = (
-            np.degrees(np.arctan2(self._cum_sin[:, -1], self._cum_cos[:, -1])) % 360.0
-            if nx > 1 else np.zeros(ny)
-        )
+        self._row_strike = _mean_angle(seg_az, axis=1) if nx > 1 else np.zeros(ny)
+        self._cell_sat = _cell_orientation_sats(self.xyz, self.unit) if min(ny, nx) > 1 else None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -370,18 +362,58 @@ class FaultMesh:
         lons, lats, _ = cartesian_to_spherical(_normalized(vec) * EARTH_RADIUS)
         return np.stack([lons, lats, depth], axis=-1)
 
-    def window_strike(self, row0, col0, ncols) -> np.ndarray:
-        """Mean azimuth of the top-edge segments of windows (degrees)."""
-        c1 = col0 + ncols - 1
-        s = self._cum_sin[row0, c1] - self._cum_sin[row0, col0]
-        c = self._cum_cos[row0, c1] - self._cum_cos[row0, col0]
-        single = ncols <= 1
-        strike = np.degrees(np.arctan2(s, c)) % 360.0
-        return np.where(single, self._row_strike[row0], strike)
+    def window_orientation(self, row0, col0, nrows, ncols) -> tuple[np.ndarray, np.ndarray]:
+        """Strike and dip (degrees) of windows: the area-weighted means over the window's cells
+        of the cells' strike (as unit vectors) and dip. A window without cells (one row or one
+        column) gets the mean azimuth of its parent row's segments and a NaN dip."""
+        row0, col0, nrows, ncols = (np.asarray(a, dtype=int) for a in (row0, col0, nrows, ncols))
+        strike = self._row_strike[row0].copy()
+        dip = np.full(len(row0), np.nan)
+        has_cells = (nrows > 1) & (ncols > 1)
+        if self._cell_sat is not None and has_cells.any():
+            r0, c0 = row0[has_cells], col0[has_cells]
+            r1, c1 = r0 + nrows[has_cells] - 1, c0 + ncols[has_cells] - 1
+            sat = self._cell_sat
+            total = sat[:, r1, c1] - sat[:, r0, c1] - sat[:, r1, c0] + sat[:, r0, c0]
+            area, w_dip, w_sin, w_cos = total
+            dip[has_cells] = w_dip / area
+            strike[has_cells] = np.degrees(np.arctan2(w_sin, w_cos)) % 360.0
+        return strike, dip
 
     def window_width(self, row0, nrows) -> np.ndarray:
         """Down-dip width (km): the mean over columns of the 3-D row-to-row distances."""
         return self._cum_width[row0 + nrows - 1] - self._cum_width[row0]
+
+
+def _mean_angle(degrees: np.ndarray, axis: int) -> np.ndarray:
+    rad = np.radians(degrees)
+    return np.degrees(np.arctan2(np.sin(rad).sum(axis), np.cos(rad).sum(axis))) % 360.0
+
+
+def _cell_orientation_sats(xyz: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Summed-area tables (4, ny, nx) of the cells' area, area x dip, area x sin(strike) and
+    area x cos(strike); the cell (r, c) spans nodes r..r+1, c..c+1."""
+    along = ((xyz[:-1, 1:] - xyz[:-1, :-1]) + (xyz[1:, 1:] - xyz[1:, :-1])) / 2.0
+    down = ((xyz[1:, :-1] - xyz[:-1, :-1]) + (xyz[1:, 1:] - xyz[:-1, 1:])) / 2.0
+    normal = -np.cross(along, down)  # points up for a surface dipping to the right of strike
+    area = np.linalg.norm(normal, axis=-1)
+    centre = _normalized(unit[:-1, :-1] + unit[1:, 1:])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vertical = np.sum(normal * centre, axis=-1) / area
+    dip = np.degrees(np.arccos(np.clip(np.abs(np.nan_to_num(vertical)), 0.0, 1.0)))
+    # dip direction: horizontal part of the upward normal; strike = dip direction - 90
+    up = np.where((vertical < 0)[..., None], -normal, normal)
+    horizontal = up - np.sum(up * centre, axis=-1, keepdims=True) * centre
+    lons, lats, _ = cartesian_to_spherical(centre * EARTH_RADIUS)
+    east, north = local_basis(lons, lats)
+    dip_dir = np.arctan2(np.sum(horizontal * east, -1), np.sum(horizontal * north, -1))
+    # a vertical cell has no dip direction: take the along-strike direction of the cell
+    strike_along = np.arctan2(np.sum(along * east, -1), np.sum(along * north, -1))
+    strike = np.where(np.abs(vertical) < 1e-12, strike_along, dip_dir - np.pi / 2.0)
+    weights = np.stack([area, area * dip, area * np.sin(strike), area * np.cos(strike)])
+    sat = np.zeros((4,) + tuple(np.add(area.shape, 1)))
+    sat[:, 1:, 1:] = np.cumsum(np.cumsum(weights, axis=1), axis=2)
+    return sat
 
 
 def _segment_azimuths(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
@@ -422,7 +454,7 @@ class MeshSurfaces:
         self.col0 = np.broadcast_to(np.asarray(col0, dtype=np.int64), (n,)).copy()
         self.nrows = np.broadcast_to(np.asarray(nrows, dtype=np.int64), (n,)).copy()
         self.ncols = np.broadcast_to(np.asarray(ncols, dtype=np.int64), (n,)).copy()
-        self.dip = np.broadcast_to(np.asarray(dip, dtype=float), (n,)).copy()
+        self._dip = np.broadcast_to(np.asarray(dip, dtype=float), (n,)).copy()
         ny, nx = mesh.shape
         if n and (
             self.row0.min() < 0 or self.col0.min() < 0 or self.nrows.min() < 1
@@ -441,8 +473,21 @@ class MeshSurfaces:
     @property
     def strike(self) -> np.ndarray:
         if "strike" not in self._cache:
-            self._cache["strike"] = self.mesh.window_strike(self.row0, self.col0, self.ncols)
+            self._orientation()
         return self._cache["strike"]
+
+    @property
+    def dip(self) -> np.ndarray:
+        """Dip (degrees): the area-weighted mean dip of the window's cells, or the dip given
+        at construction for windows of one row or column."""
+        if "dip" not in self._cache:
+            self._orientation()
+        return self._cache["dip"]
+
+    def _orientation(self) -> None:
+        strike, dip = self.mesh.window_orientation(self.row0, self.col0, self.nrows, self.ncols)
+        self._cache["strike"] = strike
+        self._cache["dip"] = np.where(np.isnan(dip), self._dip, dip)
 
     @property
     def ztor(self) -> np.ndarray:
@@ -460,7 +505,7 @@ class MeshSurfaces:
     def take(self, index) -> MeshSurfaces:
         return MeshSurfaces(
             self.mesh, self.row0[index], self.col0[index], self.nrows[index], self.ncols[index],
-            self.dip[index],
+            self._dip[index],
         )
 
     # ---- cheap bound --------------------------------------------------------------------------
@@ -621,7 +666,7 @@ class _MeshFields:
     def _rx(self, nc: int, row0: np.ndarray, col0: np.ndarray) -> np.ndarray:
         mesh, p = self.mesh, self.p
         if nc == 1 or mesh.shape[1] == 1:
-            strike = mesh.window_strike(row0, col0, np.ones_like(row0))
+            strike = mesh._row_strike[row0]
             unit = mesh.unit[row0, col0]
             pole = np.cross(unit, _tangent(unit, strike))
             return -_asin_km(p @ pole.T)
