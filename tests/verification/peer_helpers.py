@@ -277,13 +277,18 @@ def rupture_dimensions(area: float, fault: PlanarFault, aspect: float = 2.0
     return length, width
 
 
-def _positions(span: float, size: float, step: float) -> np.ndarray:
-    """Start offsets of a rupture of ``size`` floating uniformly over ``span`` (midpoints)."""
-    room = span - size
-    if room <= 1e-9:
-        return np.zeros(1)
-    n = max(1, math.ceil(room / step))
-    return (np.arange(n) + 0.5) * room / n
+def _lattice(span: float, size: float, spacing: float) -> tuple[np.ndarray, float]:
+    """Start offsets and size of a rupture floating over ``span`` on a lattice of nodes.
+
+    The fault is cut into ``round(span / spacing)`` equal cells and the rupture into the
+    nearest whole number of them (at most all); it starts at every node from which it fits,
+    ends included (floating ruptures on a fault mesh, PEER: "never extending beyond the fault
+    edges").
+    """
+    cells = max(1, round(span / spacing))
+    cell = span / cells
+    size_cells = min(max(round(size / cell), 1), cells)
+    return np.arange(cells - size_cells + 1) * cell, size_cells * cell
 
 
 def rrup_rectangles(fault: PlanarFault, sites: np.ndarray, s0: np.ndarray, d0: np.ndarray,
@@ -306,13 +311,14 @@ def rrup_rectangles(fault: PlanarFault, sites: np.ndarray, s0: np.ndarray, d0: n
 def fault_reference_rates(fault: PlanarFault, sites: np.ndarray, mags: np.ndarray,
                           rates: np.ndarray, imls: np.ndarray, *, truncation: float | None,
                           sigma_zero: bool, area_sigma: float = 0.0, area_truncation: float = 2.0,
-                          area_samples: int = 1, step: float = 0.05) -> np.ndarray:
+                          area_samples: int = 1, spacing: float = 0.05) -> np.ndarray:
     """Annual exceedance rates at ``sites`` (local frame) of floating ruptures on ``fault``.
 
     For each magnitude the rupture area is 10^(M - 4) km² (PEER), or, with ``area_sigma``,
     log10 A ~ normal(M - 4, area_sigma) truncated at +-``area_truncation`` sigma, integrated
     with ``area_samples`` midpoint samples weighted by the truncated normal. Ruptures float
-    uniformly along strike and down dip (midpoint rule, spacing about ``step`` km).
+    uniformly along strike and down dip on a lattice of nodes ``spacing`` km apart
+    (:func:`_lattice`), each position with the same share of the rate.
 
     Returns
     -------
@@ -329,8 +335,8 @@ def fault_reference_rates(fault: PlanarFault, sites: np.ndarray, mags: np.ndarra
     for mag, rate in zip(mags, rates, strict=True):
         for e, w in zip(eps, weights, strict=True):
             length, width = rupture_dimensions(10.0 ** (mag - 4.0 + e * area_sigma), fault)
-            s_pos = _positions(fault.length, length, step)
-            d_pos = _positions(fault.width, width, step)
+            s_pos, length = _lattice(fault.length, length, spacing)
+            d_pos, width = _lattice(fault.width, width, spacing)
             s0 = np.repeat(s_pos, len(d_pos))
             d0 = np.tile(d_pos, len(s_pos))
             rrup = rrup_rectangles(fault, sites, s0, d0, length, width)

@@ -43,20 +43,25 @@ def probability_of_exceedance(
     -------
     ndarray, shape (N, L)
     """
-    mean = np.asarray(mean, dtype=float)[:, None]
-    sigma = np.asarray(sigma, dtype=float)[:, None]
+    mean = np.asarray(mean, dtype=float)
+    sigma = np.asarray(sigma, dtype=float)
     if truncation_level == 0:
-        return (mean > log_levels[None, :]).astype(float)
+        return (mean[:, None] > log_levels[None, :]).astype(float)
     zero = sigma <= 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        eps = (log_levels[None, :] - mean) / np.where(zero, 1.0, sigma)
+    # eps = (ln x - mu) / sigma, computed in place in the output array
+    out = np.empty((len(mean), len(log_levels)))
+    np.subtract(log_levels[None, :], mean[:, None], out=out)
+    out *= (1.0 / np.where(zero, 1.0, sigma))[:, None]
     if truncation_level is None:
-        poe = ndtr(-eps)
+        np.negative(out, out=out)
+        ndtr(out, out=out)
     else:
         t = float(truncation_level)
-        upper = ndtr(t)
-        poe = np.clip((upper - ndtr(eps)) / (upper - ndtr(-t)), 0.0, 1.0)
+        upper, lower = ndtr(t), ndtr(-t)
+        ndtr(out, out=out)
+        np.subtract(upper, out, out=out)
+        out *= 1.0 / (upper - lower)
+        np.clip(out, 0.0, 1.0, out=out)
     if zero.any():
-        step = (mean > log_levels[None, :]).astype(float)
-        poe = np.where(zero, step, poe)
-    return poe
+        out[zero] = mean[zero, None] > log_levels[None, :]
+    return out

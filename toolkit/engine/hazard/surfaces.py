@@ -40,7 +40,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from toolkit.engine.hazard.geo import (
     EARTH_RADIUS,
@@ -238,49 +237,100 @@ class PlanarSurfaces:
         chord2 = 2.0 - 2.0 * (arcs["centre"] @ p.T)
         return np.maximum(_chord2_to_km(chord2) - arcs["radius"][:, None], 0.0)
 
+    #: rupture-site pairs per chunk: small enough for the temporaries to stay in cache
+    CHUNK_PAIRS = 1 << 16
+
     def distances(self, lons, lats, depths, names) -> dict[str, np.ndarray]:
         names = _check_names(names)
         q, p = _sites(lons, lats, depths)
+        n = len(self)
+        out = {name: np.empty((n, len(p))) for name in names}
+        if names & {"rjb", "rx", "ry0"}:
+            self._arcs()
+        if "rrup" in names:
+            self._plane()
+        step = max(1, self.CHUNK_PAIRS // max(len(p), 1))
+        for start in range(0, n, step):
+            part = self if step >= n else self._chunk(slice(start, start + step))
+            for name, value in part._distances(q, p, names).items():
+                out[name][start:start + step] = value
+        return out
+
+    def _chunk(self, index: slice) -> PlanarSurfaces:
+        out = PlanarSurfaces.__new__(PlanarSurfaces)
+        out.xyz, out.strike, out.dip = self.xyz[index], self.strike[index], self.dip[index]
+        out._cache = {key: value[index] for key, value in self._cache.items()}
+        return out
+
+    def _distances(self, q: np.ndarray, p: np.ndarray, names: set[str]) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         if "rrup" in names:
             out["rrup"] = self._rrup(q)
-        if names & {"rjb", "rx", "ry0"}:
-            arcs = self._arcs()
-            s_top = arcs["pole_top"] @ p.T
-            if "rx" in names:
-                out["rx"] = -_asin_km(s_top)
-            if names & {"rjb", "ry0"}:
-                s_start = arcs["pole_start"] @ p.T
-                s_end = arcs["pole_end"] @ p.T
-                beyond = np.sign(s_start) == np.sign(s_end)
-                along = np.where(beyond, np.minimum(np.abs(s_start), np.abs(s_end)), 0.0)
-                if "ry0" in names:
-                    out["ry0"] = _asin_km(along)
-                if "rjb" in names:
-                    s_bot = arcs["pole_bottom"] @ p.T
-                    outside_strip = np.sign(s_top) == np.sign(s_bot)
-                    across = np.where(
-                        outside_strip, np.minimum(np.abs(s_top), np.abs(s_bot)), 0.0
-                    )
-                    rjb = _asin_km(np.where(beyond, along, across))
-                    corner = beyond & outside_strip
-                    if corner.any():
-                        rows, cols = np.nonzero(corner)
-                        diff = arcs["unit"][rows] - p[cols][:, None, :]
-                        chord2 = np.sum(diff * diff, axis=-1).min(axis=1)
-                        rjb[rows, cols] = _chord2_to_km(chord2)
-                    out["rjb"] = rjb
+        if not names & {"rjb", "rx", "ry0"}:
+            return out
+        arcs = self._arcs()
+        n = len(self)
+        poles = np.concatenate(
+            [arcs["pole_top"], arcs["pole_start"], arcs["pole_end"], arcs["pole_bottom"]]
+        )
+        dots = (poles @ p.T).reshape(4, n, -1)  # sines of angular distances to four circles
+        s_top, s_start, s_end, s_bot = dots
+        if "rx" in names:
+            out["rx"] = -_asin_km(s_top)
+        if not names & {"rjb", "ry0"}:
+            return out
+        beyond = np.signbit(s_start) == np.signbit(s_end)  # off the ends of the top edge
+        along = np.minimum(np.abs(s_start), np.abs(s_end))
+        along[~beyond] = 0.0
+        if "ry0" in names:
+            out["ry0"] = _asin_km(along)
+        if "rjb" in names:
+            outside = np.signbit(s_top) == np.signbit(s_bot)  # off the strip top-bottom
+            across = np.minimum(np.abs(s_top), np.abs(s_bot))
+            across[~outside] = 0.0
+            rjb = _asin_km(np.where(beyond, along, across))
+            corner = beyond & outside
+            if corner.any():
+                rjb = np.where(corner, self._corner_distance(p), rjb)
+            out["rjb"] = rjb
         return out
 
+    def _corner_distance(self, p: np.ndarray) -> np.ndarray:
+        """Great-circle distance (km) to the nearest corner's surface projection, (N, S)."""
+        ref = _normalized(p.mean(axis=0))  # local origin keeps small chords accurate
+        pr = p - ref
+        kr = self._arcs()["unit"] - ref  # (N, 4, 3)
+        k2 = np.sum(kr * kr, axis=-1)  # (N, 4)
+        best = None
+        for i in range(4):
+            part = kr[:, i] @ pr.T
+            part *= -2.0
+            part += k2[:, i, None]
+            best = part if best is None else np.minimum(best, part, out=best)
+        best += np.sum(pr * pr, axis=1)[None, :]
+        return _chord2_to_km(best)
+
     def _rrup(self, q: np.ndarray) -> np.ndarray:
+        """3-D distance to the rectangle: coordinates of the site along strike, down dip and
+        normal to the plane, measured from the rectangle's centre."""
         plane = self._plane()
-        origin = plane["origin"]
-        dn = plane["normal"] @ q.T - np.sum(plane["normal"] * origin, axis=1)[:, None]
-        xx = plane["uv1"] @ q.T - np.sum(plane["uv1"] * origin, axis=1)[:, None]
-        yy = plane["uv2"] @ q.T - np.sum(plane["uv2"] * origin, axis=1)[:, None]
-        dx = np.maximum(-xx, 0.0) + np.maximum(xx - plane["length"][:, None], 0.0)
-        dy = np.maximum(-yy, 0.0) + np.maximum(yy - plane["width"][:, None], 0.0)
-        return np.sqrt(dn * dn + dx * dx + dy * dy)
+        axes = np.concatenate([plane["uv1"], plane["uv2"], plane["normal"]])  # (3N, 3)
+        n = len(self)
+        centre = (plane["origin"] + plane["uv1"] * (plane["length"][:, None] / 2.0)
+                  + plane["uv2"] * (plane["width"][:, None] / 2.0))
+        offsets = np.sum(axes * np.concatenate([centre, centre, centre]), axis=1)
+        coords = axes @ q.T
+        coords -= offsets[:, None]
+        np.abs(coords, out=coords)
+        xx, yy, dn = coords.reshape(3, n, -1)
+        xx -= plane["length"][:, None] / 2.0
+        yy -= plane["width"][:, None] / 2.0
+        np.maximum(xx, 0.0, out=xx)
+        np.maximum(yy, 0.0, out=yy)
+        np.square(coords, out=coords)
+        total = xx + yy
+        total += dn
+        return np.sqrt(total, out=total)
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,14 +339,22 @@ class PlanarSurfaces:
 
 
 def _sliding_min(a: np.ndarray, size: int, axis: int) -> np.ndarray:
-    """``out[..., j, ...] = a[..., j:j + size, ...].min()`` along ``axis`` (valid part only)."""
+    """``out[..., j, ...] = a[..., j:j + size, ...].min()`` along ``axis`` (valid part only).
+
+    Minima over windows of doubling length (1, 2, 4, ... w <= size) are built by shifting and
+    comparing; two overlapping windows of length w then cover each window of ``size``: about
+    ``log2(size) + 1`` passes of ``numpy.minimum``.
+    """
     if size <= 1:
         return a
-    length = a.shape[axis]
-    filtered = minimum_filter1d(a, size, axis=axis, mode="nearest")
-    index = [slice(None)] * a.ndim
-    index[axis] = slice(size // 2, size // 2 + length - size + 1)
-    return filtered[tuple(index)]
+    a = np.moveaxis(a, axis, 0)
+    m = a.shape[0] - size + 1
+    width, cur = 1, a
+    while 2 * width <= size:
+        cur = np.minimum(cur[:-width], cur[width:])
+        width *= 2
+    out = cur[:m] if width == size else np.minimum(cur[:m], cur[size - width:size - width + m])
+    return np.moveaxis(out, 0, axis)
 
 
 @dataclass(eq=False)
@@ -537,10 +595,14 @@ class MeshSurfaces:
         if not len(self) or not names:
             return out
         ny, nx = self.mesh.shape
-        chunk = max(1, self.CHUNK_ELEMENTS // (ny * nx * 4))
+        chunk = max(1, self.CHUNK_ELEMENTS // (ny * nx))
         sizes = np.stack([self.nrows, self.ncols], axis=1)
         groups, inverse = np.unique(sizes, axis=0, return_inverse=True)
         members = [np.flatnonzero(inverse.ravel() == g) for g in range(len(groups))]
+        if "ry0" in names:
+            mesh, c1 = self.mesh, self.col0 + self.ncols - 1
+            t_start = _tangent(mesh.unit[self.row0, self.col0], self.strike)
+            t_end = _tangent(mesh.unit[self.row0, c1], self.strike)
         for start in range(0, n_sites, chunk):
             sl = slice(start, min(start + chunk, n_sites))
             fields = _MeshFields(self.mesh, q[sl], p[sl], names)
@@ -549,90 +611,86 @@ class MeshSurfaces:
                 for name, arr in values.items():
                     out[name][idx, sl] = arr
             if "ry0" in names:
-                out["ry0"][:, sl] = self._ry0(p[sl])
+                s_start, s_end = t_start @ p[sl].T, t_end @ p[sl].T
+                beyond = np.sign(s_start) == np.sign(s_end)
+                along = np.where(beyond, np.minimum(np.abs(s_start), np.abs(s_end)), 0.0)
+                out["ry0"][:, sl] = _asin_km(along)
         return out
-
-    def _ry0(self, p: np.ndarray) -> np.ndarray:
-        mesh = self.mesh
-        c1 = self.col0 + self.ncols - 1
-        t_start = _tangent(mesh.unit[self.row0, self.col0], self.strike)
-        t_end = _tangent(mesh.unit[self.row0, c1], self.strike)
-        s_start, s_end = t_start @ p.T, t_end @ p.T
-        beyond = np.sign(s_start) == np.sign(s_end)
-        return _asin_km(np.where(beyond, np.minimum(np.abs(s_start), np.abs(s_end)), 0.0))
 
 
 class _MeshFields:
-    """Distances from a chunk of S sites to every node and segment of a parent mesh, and their
-    minima over windows of one size."""
+    """Distances from a chunk of S sites to every node and segment of a parent mesh, laid out
+    as (ny, nx, S) arrays, and their minima over windows of one size."""
 
     def __init__(self, mesh: FaultMesh, q: np.ndarray, p: np.ndarray, names: set[str]) -> None:
         self.mesh = mesh
         self.names = names
         self.p = p
         ny, nx = mesh.shape
-        flat_unit = mesh.unit.reshape(-1, 3)
         # horizontal: squared chords between unit vectors, around a local origin for accuracy
         pu = p - mesh._ref_unit
-        mu = flat_unit - mesh._ref_unit
-        h2 = np.sum(pu * pu, 1)[:, None] + np.sum(mu * mu, 1)[None, :] - 2.0 * (pu @ mu.T)
-        self.h_km = _chord2_to_km(h2).reshape(-1, ny, nx)
+        mu = mesh.unit.reshape(-1, 3) - mesh._ref_unit
+        h2 = np.sum(mu * mu, 1)[:, None] + np.sum(pu * pu, 1)[None, :] - 2.0 * (mu @ pu.T)
+        self.h_km = _chord2_to_km(h2).reshape(ny, nx, -1)
+        self._row_pass: dict[tuple[str, int], np.ndarray] = {}
         if "rrup" in names:
             qx = q - mesh._ref_xyz
             mx = mesh.xyz.reshape(-1, 3) - mesh._ref_xyz
-            d2 = np.sum(qx * qx, 1)[:, None] + np.sum(mx * mx, 1)[None, :] - 2.0 * (qx @ mx.T)
-            self.r2 = np.maximum(d2, 0.0).reshape(-1, ny, nx)
+            d2 = np.sum(mx * mx, 1)[:, None] + np.sum(qx * qx, 1)[None, :] - 2.0 * (mx @ qx.T)
+            self.r2 = np.maximum(d2, 0.0).reshape(ny, nx, -1)
         if names & {"rjb", "rx"}:
             self._segments()
 
+    def _dots(self, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` (a, b, 3) dotted with every site: (a, b, S)."""
+        a, b, _ = vectors.shape
+        return (vectors.reshape(-1, 3) @ self.p.T).reshape(a, b, -1)
+
     def _segments(self) -> None:
-        mesh, p = self.mesh, self.p
+        mesh = self.mesh
         ny, nx = mesh.shape
-        s = len(p)
         u = mesh.unit
-        # along strike: (r, c) -> (r, c + 1)
-        if nx > 1:
+        if nx > 1:  # along strike: (r, c) -> (r, c + 1)
             pole = mesh._h_pole
-            a, b = u[:, :-1], u[:, 1:]
-            s_pole = np.einsum("sk,rck->src", p, pole)
-            before = np.einsum("sk,rck->src", p, np.cross(pole, a)) < 0
-            after = np.einsum("sk,rck->src", p, np.cross(b, pole)) < 0
-            xt = -_asin_km(s_pole)  # + on the right (hanging wall)
-            sign = np.where(xt < 0, -1.0, 1.0)
-            d_a, d_b = self.h_km[:, :, :-1], self.h_km[:, :, 1:]
-            ok = mesh._h_ok[None]
-            self.h_seg = np.where(ok, np.where(before, d_a, np.where(after, d_b, np.abs(xt))),
-                                  np.minimum(d_a, d_b))
-            self.rx_seg = np.where(before, sign * d_a, np.where(after, sign * d_b, xt))
-            self.rx_back = np.where(after, sign * d_b, xt)  # first segment, extended backwards
-            self.rx_fwd = np.where(before, sign * d_a, xt)  # last segment, extended forwards
-            self.rx_full = xt
-            self.s_h = np.einsum("sk,rck->src", p, mesh._h_cross)
-        else:
-            self.h_seg = np.zeros((s, ny, 0))
-        if ny > 1:
-            pole = mesh._v_pole
-            a, b = u[:-1], u[1:]
-            s_pole = np.einsum("sk,rck->src", p, pole)
-            before = np.einsum("sk,rck->src", p, np.cross(pole, a)) < 0
-            after = np.einsum("sk,rck->src", p, np.cross(b, pole)) < 0
+            before = self._dots(np.cross(pole, u[:, :-1])) < 0
+            after = self._dots(np.cross(u[:, 1:], pole)) < 0
+            xt = -_asin_km(self._dots(pole))  # + on the right (hanging wall)
             d_a, d_b = self.h_km[:, :-1], self.h_km[:, 1:]
-            ok = mesh._v_ok[None]
-            along = np.where(before, d_a, np.where(after, d_b, np.abs(_asin_km(s_pole))))
-            self.v_seg = np.where(ok, along, np.minimum(d_a, d_b))
-            if nx > 1:
-                s_v = np.einsum("sk,rck->src", p, mesh._v_cross)
-                top, bottom = self.s_h[:, :-1], -self.s_h[:, 1:]
-                left, right = -s_v[:, :, :-1], s_v[:, :, 1:]
+            seg = np.where(before, d_a, np.where(after, d_b, np.abs(xt)))
+            self.h_seg = np.where(mesh._h_ok[..., None], seg, np.minimum(d_a, d_b))
+            if "rx" in self.names:
+                sign = np.where(xt < 0, -1.0, 1.0)
+                signed = np.where(before, sign * d_a, np.where(after, sign * d_b, xt))
+                self.rx_pos = np.where(signed >= 0, signed, np.inf)
+                self.rx_neg = np.where(signed < 0, -signed, np.inf)
+                self.rx_back = np.where(after, sign * d_b, xt)  # first segment, extended back
+                self.rx_fwd = np.where(before, sign * d_a, xt)  # last segment, extended forward
+                self.rx_full = xt
+        if ny > 1:  # down dip: (r, c) -> (r + 1, c)
+            pole = mesh._v_pole
+            before = self._dots(np.cross(pole, u[:-1])) < 0
+            after = self._dots(np.cross(u[1:], pole)) < 0
+            d_a, d_b = self.h_km[:-1], self.h_km[1:]
+            along = np.where(before, d_a, np.where(after, d_b, np.abs(_asin_km(self._dots(pole)))))
+            self.v_seg = np.where(mesh._v_ok[..., None], along, np.minimum(d_a, d_b))
+            if nx > 1 and "rjb" in self.names:
+                s_h = self._dots(mesh._h_cross)
+                s_v = self._dots(mesh._v_cross)
+                top, bottom = s_h[:-1], -s_h[1:]
+                left, right = -s_v[:, :-1], s_v[:, 1:]
                 pos = (top >= 0) & (right >= 0) & (bottom >= 0) & (left >= 0)
                 neg = (top <= 0) & (right <= 0) & (bottom <= 0) & (left <= 0)
                 cell_ok = mesh._v_ok[:, :-1] & mesh._v_ok[:, 1:]
-                inside = (pos | neg) & cell_ok[None]
-                sat = np.zeros((s, ny, nx), dtype=np.int32)
-                sat[:, 1:, 1:] = np.cumsum(np.cumsum(inside, axis=1, dtype=np.int32), axis=2)
+                inside = (pos | neg) & cell_ok[..., None]
+                sat = np.zeros((ny, nx, inside.shape[-1]), dtype=np.int32)
+                sat[1:, 1:] = np.cumsum(np.cumsum(inside, axis=0, dtype=np.int32), axis=1)
                 self.inside_sat = sat
-        else:
-            self.v_seg = np.zeros((s, 0, nx))
+
+    def _window_min(self, name: str, field: np.ndarray, nr: int, nc: int) -> np.ndarray:
+        key = (name, nr)
+        if key not in self._row_pass:
+            self._row_pass[key] = _sliding_min(field, nr, 0)
+        return _sliding_min(self._row_pass[key], nc, 1)
 
     def windows(self, nr: int, nc: int, row0: np.ndarray, col0: np.ndarray):
         """Distances for windows of size (nr, nc) at (row0, col0): dict name -> (Ng, S)."""
@@ -640,46 +698,45 @@ class _MeshFields:
         names = self.names
         r1, c1 = row0 + nr - 1, col0 + nc - 1
         if "rrup" in names:
-            w = _sliding_min(_sliding_min(self.r2, nr, 1), nc, 2)
-            out["rrup"] = np.sqrt(w[:, row0, col0]).T
+            out["rrup"] = np.sqrt(self._window_min("r2", self.r2, nr, nc)[row0, col0])
         if "rjb" in names:
-            w = _sliding_min(_sliding_min(self.h_km, nr, 1), nc, 2)
-            nearest = w[:, row0, col0]
-            outline = np.full_like(nearest, np.inf)
-            if nc > 1:
-                hs = _sliding_min(self.h_seg, nc - 1, 2)
-                outline = np.minimum(outline, np.minimum(hs[:, row0, col0], hs[:, r1, col0]))
-            if nr > 1:
-                vs = _sliding_min(self.v_seg, nr - 1, 1)
-                outline = np.minimum(outline, np.minimum(vs[:, row0, col0], vs[:, row0, c1]))
+            nearest = self._window_min("h", self.h_km, nr, nc)[row0, col0]
             if nr == 1 and nc == 1:
                 outline = nearest
+            else:
+                outline = np.full_like(nearest, np.inf)
+            if nc > 1:
+                hs = _sliding_min(self.h_seg, nc - 1, 1)
+                outline = np.minimum(outline, np.minimum(hs[row0, col0], hs[r1, col0]))
+            if nr > 1:
+                vs = _sliding_min(self.v_seg, nr - 1, 0)
+                outline = np.minimum(outline, np.minimum(vs[row0, col0], vs[row0, c1]))
             if nr > 1 and nc > 1 and hasattr(self, "inside_sat"):
                 sat = self.inside_sat
-                count = sat[:, r1, c1] - sat[:, row0, c1] - sat[:, r1, col0] + sat[:, row0, col0]
+                count = sat[r1, c1] - sat[row0, c1] - sat[r1, col0] + sat[row0, col0]
                 outline = np.where(count > 0, 0.0, outline)
-            out["rjb"] = np.where(nearest < JB_POLYGON_DISTANCE, outline, nearest).T
+            out["rjb"] = np.where(nearest < JB_POLYGON_DISTANCE, outline, nearest)
         if "rx" in names:
-            out["rx"] = self._rx(nc, row0, col0).T
+            out["rx"] = self._rx(nr, nc, row0, col0)
         return out
 
-    def _rx(self, nc: int, row0: np.ndarray, col0: np.ndarray) -> np.ndarray:
+    def _rx(self, nr: int, nc: int, row0: np.ndarray, col0: np.ndarray) -> np.ndarray:
         mesh, p = self.mesh, self.p
         if nc == 1 or mesh.shape[1] == 1:
             strike = mesh._row_strike[row0]
             unit = mesh.unit[row0, col0]
             pole = np.cross(unit, _tangent(unit, strike))
-            return -_asin_km(p @ pole.T)
+            return -_asin_km(pole @ p.T)
         if nc == 2:
-            return self.rx_full[:, row0, col0]
+            return self.rx_full[row0, col0]
         c1 = col0 + nc - 1
-        first = self.rx_back[:, row0, col0]
-        last = self.rx_fwd[:, row0, c1 - 1]
+        first = self.rx_back[row0, col0]
+        last = self.rx_fwd[row0, c1 - 1]
         best = np.where(np.abs(first) <= np.abs(last), first, last)
         if nc > 3:
-            seg = self.rx_seg
-            pos = _sliding_min(np.where(seg >= 0, seg, np.inf), nc - 3, 2)[:, row0, col0 + 1]
-            neg = _sliding_min(np.where(seg < 0, -seg, np.inf), nc - 3, 2)[:, row0, col0 + 1]
+            rows = slice(0, mesh.shape[0] - nr + 1)  # only rows that are top edges
+            pos = _sliding_min(self.rx_pos[rows], nc - 3, 1)[row0, col0 + 1]
+            neg = _sliding_min(self.rx_neg[rows], nc - 3, 1)[row0, col0 + 1]
             middle = np.where(pos <= neg, pos, -neg)
             best = np.where(np.abs(middle) < np.abs(best), middle, best)
         return best
