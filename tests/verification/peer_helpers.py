@@ -30,7 +30,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -310,31 +310,24 @@ def rrup_rectangles(fault: PlanarFault, sites: np.ndarray, s0: np.ndarray, d0: n
 
 def fault_reference_rates(fault: PlanarFault, sites: np.ndarray, mags: np.ndarray,
                           rates: np.ndarray, imls: np.ndarray, *, truncation: float | None,
-                          sigma_zero: bool, area_sigma: float = 0.0, area_truncation: float = 2.0,
-                          area_samples: int = 1, spacing: float = 0.05) -> np.ndarray:
+                          sigma_zero: bool, spacing: float,
+                          area_nodes: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Annual exceedance rates at ``sites`` (local frame) of floating ruptures on ``fault``.
 
-    For each magnitude the rupture area is 10^(M - 4) km² (PEER), or, with ``area_sigma``,
-    log10 A ~ normal(M - 4, area_sigma) truncated at +-``area_truncation`` sigma, integrated
-    with ``area_samples`` midpoint samples weighted by the truncated normal. Ruptures float
-    uniformly along strike and down dip on a lattice of nodes ``spacing`` km apart
-    (:func:`_lattice`), each position with the same share of the rate.
+    For each magnitude the rupture area is 10^(M - 4) km² (PEER), or, with ``area_nodes`` =
+    (offsets, weights), 10^(M - 4 + offset) km² with the given weights (rupture-area
+    variability). Ruptures float uniformly along strike and down dip on a lattice of nodes
+    ``spacing`` km apart (:func:`_lattice`), each position with the same share of the rate.
 
     Returns
     -------
     ndarray, shape (n_sites, n_imls)
     """
-    if area_sigma > 0:
-        edges = np.linspace(-area_truncation, area_truncation, area_samples + 1)
-        eps = 0.5 * (edges[1:] + edges[:-1])
-        weights = ndtr(edges[1:]) - ndtr(edges[:-1])
-        weights = weights / weights.sum()
-    else:
-        eps, weights = np.zeros(1), np.ones(1)
+    offsets, weights = area_nodes if area_nodes is not None else (np.zeros(1), np.ones(1))
     out = np.zeros((len(sites), len(imls)))
     for mag, rate in zip(mags, rates, strict=True):
-        for e, w in zip(eps, weights, strict=True):
-            length, width = rupture_dimensions(10.0 ** (mag - 4.0 + e * area_sigma), fault)
+        for e, w in zip(offsets, weights, strict=True):
+            length, width = rupture_dimensions(10.0 ** (mag - 4.0 + e), fault)
             s_pos, length = _lattice(fault.length, length, spacing)
             d_pos, width = _lattice(fault.width, width, spacing)
             s0 = np.repeat(s_pos, len(d_pos))
@@ -435,25 +428,57 @@ def area_reference_rates(polygon: np.ndarray, sites: np.ndarray, mags: np.ndarra
     return out
 
 
-def mfd_rates(case: str) -> tuple[np.ndarray, np.ndarray]:
-    """Magnitudes and annual rates of the MFD of a demo case, built from its source model by
-    the engine's MFD classes (reproduce nshmp-haz's PEER MFDs to 5e-7)."""
-    from toolkit.engine.hazard.mfd import build_mfd
-    from toolkit.io.jobini import read_job_ini
-    from toolkit.io.nrml import parse_source_model
+#: cases whose MFD is that of another case in ``mfd_incremental_via_nshmphaz.csv``
+MFD_OF = {"Set1-Case3": "Set1-Case2", "Set1-Case8a": "Set1-Case2", "Set1-Case8b": "Set1-Case2",
+          "Set1-Case8c": "Set1-Case2"}
 
-    folder = PEER_DEMOS / case
-    params = read_job_ini(folder / "job.ini")
-    spec = parse_source_model(folder / "source_model.xml", params=params).sources[0]
-    mfd = build_mfd(spec.mfd_tag, dict(spec.mfd_attrib), spec.mfd_values,
-                    bin_width=spec.bin_width, where=case)
-    mags, rates = mfd.get_annual_occurrence_rates()
-    return np.asarray(mags, dtype=float), np.asarray(rates, dtype=float)
+
+def nshmp_mfd(shared_dir: Path, case: str) -> tuple[np.ndarray, np.ndarray]:
+    """Magnitudes and annual rates of a case's MFD as nshmp-haz built it (independent data)."""
+    path = shared_dir / "verification" / "psha" / "mfd_incremental_via_nshmphaz.csv"
+    name = MFD_OF.get(case, case)
+    rows = [r for r in csv.DictReader(path.open()) if r["case"] == name]
+    if not rows:
+        raise AssertionError(f"{path} has no MFD for {name}")
+    return (np.array([float(r["mag_bin_center"]) for r in rows]),
+            np.array([float(r["annual_rate"]) for r in rows]))
+
+
+def job_spacing(case: str) -> float:
+    """The ``rupture_mesh_spacing`` of a demo job (km)."""
+    from toolkit.io.jobini import read_job_ini
+
+    return read_job_ini(PEER_DEMOS / case / "job.ini").rupture_mesh_spacing
+
+
+#: case 3: log10 A offsets at -2, -1.8, ..., +2 sigma (sigma 0.25), weights proportional to the
+#: normal density at the nodes (nshmp-haz's discretisation of the +-2 sigma truncated normal)
+CASE3_Z = np.linspace(-2.0, 2.0, 21)
+CASE3_AREA_NODES = (0.25 * CASE3_Z, np.exp(-0.5 * CASE3_Z**2) / np.exp(-0.5 * CASE3_Z**2).sum())
+
+AREA_DEPTHS = {"Set1-Case10": ([5.0], [1.0]),
+               "Set1-Case11": ([5.0, 6.0, 7.0, 8.0, 9.0, 10.0], [1.0 / 6.0] * 6)}
+
+
+def reference_poes(shared_dir: Path, case: str) -> np.ndarray:
+    """First-principles annual probabilities of exceedance of a Set 1 case, (n_sites, 18)."""
+    imls = read_imls(shared_dir)
+    mags, rates = nshmp_mfd(shared_dir, case)
+    if case in AREA_DEPTHS:
+        depths, weights = AREA_DEPTHS[case]
+        rate = area_reference_rates(read_polygon(shared_dir), read_sites(shared_dir, "area"),
+                                    mags, rates, imls, depths, weights, truncation=None)
+    else:
+        fault = fault2() if case == "Set1-Case4" else fault1()
+        rate = fault_reference_rates(
+            fault, local_xy(read_sites(shared_dir, "fault")), mags, rates, imls,
+            truncation=TRUNCATION.get(case), sigma_zero=case in SIGMA_ZERO,
+            spacing=job_spacing(case),
+            area_nodes=CASE3_AREA_NODES if case == "Set1-Case3" else None)
+    return to_poe(rate)
 
 
 def to_poe(rates: np.ndarray) -> np.ndarray:
     """Annual probability of exceedance from an annual rate (Poisson)."""
     return -np.expm1(-np.asarray(rates))
 
-
-ReferenceFn = Callable[[Path], np.ndarray]

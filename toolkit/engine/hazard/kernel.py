@@ -73,6 +73,30 @@ class HazardSpec:
         return out
 
 
+def _all_within(block: RuptureBlock, sites: SiteCollection, maximum_distance: float) -> bool:
+    """True when every rupture of the block is certainly within ``maximum_distance`` of every
+    site, so the per-pair distance filter can be skipped.
+
+    Upper bound of rrup: horizontal distance from the site to the centre of the hypocentres'
+    box, plus the largest hypocentre offset from that centre, plus the largest rupture
+    diagonal (a hypocentre lies on its rupture), combined with the deepest possible point.
+    """
+    if not np.isfinite(maximum_distance):
+        return True
+    surface = block.surface
+    length = getattr(surface, "length", None)
+    if length is None:
+        return False
+    hypo = block.hypo
+    clon, clat = float(np.mean(hypo[:, 0])), float(np.mean(hypo[:, 1]))
+    spread = float(geodetic_distance(clon, clat, hypo[:, 0], hypo[:, 1]).max())
+    extent = float(np.sqrt(np.asarray(length) ** 2 + np.asarray(surface.width) ** 2).max())
+    horizontal = geodetic_distance(clon, clat, sites.lons, sites.lats) + spread + extent
+    deepest = float(hypo[:, 2].max()) + extent + float(np.abs(sites.depths).max())
+    upper = np.hypot(horizontal, deepest) * 1.001 + 0.01
+    return bool(upper.max() <= maximum_distance)
+
+
 def build_contexts(
     block: RuptureBlock, sites: SiteCollection, required: set[str], maximum_distance: float
 ) -> tuple[Context, np.ndarray, np.ndarray] | None:
@@ -82,12 +106,17 @@ def build_contexts(
     -------
     (ctx, rupture_index, site_index) or None when no pair is within the distance.
     """
-    near = block.surface.min_distance(sites.lons, sites.lats) <= maximum_distance
-    if not near.any():
-        return None
-    rows = np.flatnonzero(near.any(axis=1))
-    cols = np.flatnonzero(near.any(axis=0))
-    surf = block.surface.take(rows)
+    if _all_within(block, sites, maximum_distance):
+        rows = np.arange(len(block))
+        cols = np.arange(len(sites))
+        surf = block.surface
+    else:
+        near = block.surface.min_distance(sites.lons, sites.lats) <= maximum_distance
+        if not near.any():
+            return None
+        rows = np.flatnonzero(near.any(axis=1))
+        cols = np.flatnonzero(near.any(axis=0))
+        surf = block.surface if len(rows) == len(block) else block.surface.take(rows)
     names = (set(required) & _SURFACE_DISTANCES) | {"rrup"}
     dist = surf.distances(sites.lons[cols], sites.lats[cols], sites.depths[cols], names)
     mask = dist["rrup"] <= maximum_distance

@@ -35,7 +35,7 @@ __all__ = ["ClassicalCalculator", "ClassicalInputs", "SourceModelInput", "Realiz
            "ClassicalResult"]
 
 #: target number of rupture-site pairs held in memory at once by one task
-PAIRS_PER_BLOCK = 2_000_000
+PAIRS_PER_BLOCK = 500_000
 
 
 @dataclass
