@@ -139,3 +139,24 @@ def test_thirty_thousand_points_and_150_magnitudes_in_seconds():
     assert len(src.locations()[0]) == pytest.approx(30_000, rel=0.01)
     assert n == 150 * len(src.locations()[0])
     assert elapsed < 15.0  # about 2 s on a 2-core machine
+
+
+def test_split_parts_hold_exactly_the_ruptures_of_the_whole():
+    src = make_area(spacing=5.0)
+    whole = [b for b in src.iter_ruptures()]
+    parts = src.split(max_ruptures=src.count_ruptures() // 4 + 1)
+    assert len(parts) == 4
+    assert sum(p.count_ruptures() for p in parts) == src.count_ruptures()
+    rates = np.concatenate([b.rate for p in parts for b in p.iter_ruptures()])
+    mags = np.concatenate([b.mag for p in parts for b in p.iter_ruptures()])
+    hypo = np.concatenate([b.hypo for p in parts for b in p.iter_ruptures()])
+    assert np.allclose(rates, np.concatenate([b.rate for b in whole]), rtol=1e-15)
+    assert np.array_equal(mags, np.concatenate([b.mag for b in whole]))
+    assert np.array_equal(hypo, np.concatenate([b.hypo for b in whole]))
+    # splitting a part again keeps the rate share of the whole grid
+    again = parts[0].split(max_ruptures=parts[0].count_ruptures() // 2 + 1)
+    assert len(again) == 2
+    sub = np.concatenate([b.rate for p in again for b in p.iter_ruptures()])
+    assert np.allclose(sub, np.concatenate([b.rate for b in parts[0].iter_ruptures()]))
+    # a small source is not split
+    assert src.split(max_ruptures=10**9) == [src]

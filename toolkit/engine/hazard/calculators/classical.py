@@ -75,7 +75,7 @@ class ClassicalInputs:
     mean: bool = True
     uniform_hazard_spectra: bool = False
     site_block_size: int = 1000
-    sources_per_task: int = 50_000  # ruptures per task, roughly
+    ruptures_per_task: int = 500_000  # ruptures per task, roughly
 
     def spec_for(self, trt: str) -> HazardSpec:
         """The hazard spec of one tectonic region type (its distance and magnitude cut)."""
@@ -128,11 +128,13 @@ def classical_task(
 
 
 def _chunks(sources: list[Any], min_mag: float, target: int) -> list[list[Any]]:
-    """Group sources into chunks of roughly ``target`` ruptures each."""
+    """Group sources into chunks of roughly ``target`` ruptures each, splitting big sources
+    (an area source into parts of its grid) so that they spread over several tasks."""
     chunks: list[list[Any]] = []
     current: list[Any] = []
     weight = 0
-    for src in sources:
+    parts = [part for src in sources for part in src.split(target, min_mag)]
+    for src in parts:
         current.append(src)
         weight += max(src.count_ruptures(min_mag), 1)
         if weight >= target:
@@ -171,7 +173,7 @@ class ClassicalCalculator(Calculator):
                 if not sources or (sm_index, trt) not in self.gsims:
                     continue
                 spec = inp.spec_for(trt)
-                for chunk in _chunks(sources, spec.minimum_magnitude, inp.sources_per_task):
+                for chunk in _chunks(sources, spec.minimum_magnitude, inp.ruptures_per_task):
                     weight = sum(s.count_ruptures(spec.minimum_magnitude) for s in chunk)
                     for block in site_blocks:
                         self.tasks.append(

@@ -10,6 +10,7 @@ area source's parameters and the MFD rates divided equally among the points, as 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 
 import numpy as np
@@ -69,6 +70,7 @@ class AreaSource(PointSource):
         self._init_common(upper_seismogenic_depth, lower_seismogenic_depth, msr,
                           rupture_aspect_ratio, nodal_planes, hypo_depths, rupture_mesh_spacing)
         self._grid: tuple[np.ndarray, np.ndarray] | None = None
+        self._n_total: int | None = None  # set on the parts made by split()
         # the point-source attributes of the base class, for code that inspects them
         self.lon, self.lat = float(polygon[:, 0].mean()), float(polygon[:, 1].mean())
 
@@ -88,7 +90,25 @@ class AreaSource(PointSource):
         return self._grid
 
     def _location_weight(self) -> float:
+        if self._n_total is not None:  # a part made by split(): rates of the whole grid
+            return 1.0 / self._n_total
         return 1.0 / len(self.locations()[0])
+
+    def split(self, max_ruptures: int, min_mag: float = 0.0) -> list[AreaSource]:
+        """Parts holding consecutive blocks of grid points; each point keeps the rate share
+        of the whole area (1 / number of points of the whole grid)."""
+        lons, lats = self.locations()
+        total = self.count_ruptures(min_mag)
+        n_parts = min(len(lons), -(-total // max(int(max_ruptures), 1)))
+        if n_parts <= 1:
+            return [self]
+        parts = []
+        for index in np.array_split(np.arange(len(lons)), n_parts):
+            part = copy.copy(self)
+            part._grid = (lons[index], lats[index])
+            part._n_total = self._n_total or len(lons)
+            parts.append(part)
+        return parts
 
     def location_bounds(self) -> tuple[float, float, float, float]:
         """Bounding box of the grid points (the rupture centres)."""

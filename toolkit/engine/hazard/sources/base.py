@@ -140,6 +140,12 @@ class BaseSource(ABC):
     def count_ruptures(self, min_mag: float = 0.0) -> int:
         """Number of ruptures with ``mag >= min_mag`` (without generating them)."""
 
+    def split(self, max_ruptures: int, min_mag: float = 0.0) -> list[BaseSource]:
+        """Independent parts of at most about ``max_ruptures`` ruptures each, whose ruptures
+        together are exactly this source's (used to spread a big source over tasks). Sources
+        that cannot be split return ``[self]``."""
+        return [self]
+
     @abstractmethod
     def location_bounds(self) -> tuple[float, float, float, float]:
         """(west, south, east, north) of the source's locations (point, polygon or fault
