@@ -26,6 +26,13 @@ import numpy as np
 from common import REPO, WORK, measure, now, openquake_python, write_result
 
 PEER = REPO / "toolkit" / "demos" / "peer"
+
+#: jobs OpenQuake runs only with --openquake-all, and what one such run measured
+SLOW_FOR_OPENQUAKE = {
+    "peer_set1_case10": "OpenQuake 3.26.2 took 2340 s wall and 2650 MB peak RSS on this job "
+                        "(2 cores, measured once on 2026-11-26 while other work shared the "
+                        "machine); run with --openquake-all to measure again",
+}
 SHARED = REPO.parent / "shared"
 
 
@@ -94,6 +101,8 @@ def main() -> None:
     parser.add_argument("--no-large", action="store_true", help="skip the 10,000-site grid")
     parser.add_argument("--no-openquake", action="store_true", help="toolkit only")
     parser.add_argument("--only", nargs="*", help="job names to run")
+    parser.add_argument("--openquake-all", action="store_true",
+                        help="also run OpenQuake on the jobs it takes very long on")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     oq = None if args.no_openquake else openquake_python()
@@ -110,7 +119,9 @@ def main() -> None:
                                                                "peak_rss_mb")}
             print(f"{name:18s} toolkit {executor:11s} {r['wall_s']:8.2f} s "
                   f"{r['peak_rss_mb']:8.0f} MB rc={r['returncode']}", flush=True)
-        if oq is not None:
+        if oq is not None and name in SLOW_FOR_OPENQUAKE and not args.openquake_all:
+            entry["openquake_note"] = SLOW_FOR_OPENQUAKE[name]
+        elif oq is not None:
             r = run_openquake(oq, job, name)
             entry["openquake"] = {k: r[k] for k in ("returncode", "wall_s", "peak_rss_mb")}
             print(f"{name:18s} openquake {'':10s} {r['wall_s']:8.2f} s "
