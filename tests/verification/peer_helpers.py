@@ -78,6 +78,30 @@ def read_expected(shared_dir: Path, case: str,
     return np.array(sites), np.array(imls), poes
 
 
+#: the SeismicHazard (G. Candia) benchmark curves; withheld from shared/ for now
+SEISMICHAZARD = "expected_peer2018_via_seismichazard_candia.csv"
+
+
+def read_expected_points(shared_dir: Path, case: str, imls: Sequence[float],
+                         name: str = SEISMICHAZARD) -> np.ndarray | None:
+    """Expected poes of one case on the given IMLs, shape (n_sites, n_imls), NaN where the
+    file gives no value (SeismicHazard omits its NaNs); None when the file is absent or has
+    no rows for the case. Sites are PEER site numbers 1..n in order."""
+    path = shared_dir / "verification" / "psha" / name
+    if not path.is_file():
+        return None
+    rows = [r for r in csv.DictReader(path.open()) if r["case"] == case]
+    if not rows:
+        return None
+    n_sites = max(int(r["site"]) for r in rows)
+    poes = np.full((n_sites, len(imls)), np.nan)
+    for r in rows:
+        j = int(np.argmin(np.abs(np.log(np.asarray(imls)) - math.log(float(r["iml_g"])))))
+        if math.isclose(imls[j], float(r["iml_g"]), rel_tol=1e-6):
+            poes[int(r["site"]) - 1, j] = float(r["poe_annual"])
+    return poes
+
+
 def read_sites(shared_dir: Path, group: str) -> np.ndarray:
     """PEER sites of a group (``"fault"`` or ``"area"``) as (n, 2) lon, lat, in PEER order."""
     path = shared_dir / "verification" / "psha" / "set1_sites.csv"
@@ -136,6 +160,8 @@ def curve_mismatches(computed: np.ndarray, expected: np.ndarray, imls: Sequence[
     n = computed.shape[1]
     for i, (crow, erow) in enumerate(zip(computed, expected, strict=True)):
         for j in range(n):
+            if np.isnan(erow[j]):  # no expected value at this point
+                continue
             neighbours = range(max(j - 1, 0), min(j + 2, n)) if step else (j,)
             if not any(_matches(crow[j], erow[k], rel, floor) for k in neighbours):
                 rel_err = (crow[j] - erow[j]) / erow[j] if erow[j] > 0 else math.inf
