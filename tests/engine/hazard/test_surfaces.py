@@ -359,3 +359,22 @@ def test_distances_of_100_000_ruptures_to_100_sites_in_about_a_second():
     all_time = time.process_time() - start
     assert rrup_time < 3.0  # about 0.3 s on a 2-core machine
     assert all_time < 8.0  # about 1 s
+
+
+def test_mesh_fields_cache_follows_the_sites():
+    """Blocks of one fault share the per-site distance fields; other sites recompute them."""
+    rng = np.random.default_rng(3)
+    names = {"rrup", "rjb", "rx"}
+    site_sets = [(rng.uniform(9.8, 10.7, 12), rng.uniform(44.85, 45.45, 12)) for _ in range(2)]
+    shared = bent_mesh()
+    ny, nx = shared.shape
+    blocks = [([0, 2], [0, 5], [3, 4], [6, 9]), ([1, 0], [3, 8], [2, 5], [4, 7])]
+    for lons, lats in site_sets + site_sets:  # alternate, then repeat
+        for r0, c0, nr, nc in blocks:
+            cached = MeshSurfaces(shared, r0, c0, nr, nc, 45.0).distances(
+                lons, lats, np.zeros(12), names)
+            fresh = MeshSurfaces(bent_mesh(), r0, c0, nr, nc, 45.0).distances(
+                lons, lats, np.zeros(12), names)
+            for name in names:
+                np.testing.assert_array_equal(cached[name], fresh[name])
+    assert shared.__getstate__()["_fields"] is None  # the cache is not pickled

@@ -52,6 +52,7 @@ differently), hence ry0 to distance x 0.05 degrees.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -456,6 +457,21 @@ class FaultMesh:
         seg_az = _segment_azimuths(self.lons, self.lats)  # (ny, nx - 1)
         self._row_strike = _mean_angle(seg_az, axis=1) if nx > 1 else np.zeros(ny)
         self._cell_sat = _cell_orientation_sats(self.xyz, self.unit) if min(ny, nx) > 1 else None
+        self._fields: tuple[tuple, _MeshFields] | None = None
+
+    def fields(self, q: np.ndarray, p: np.ndarray, names: set[str]) -> _MeshFields:
+        """Distances from the sites (``q`` Cartesian, ``p`` unit vectors) to every node and
+        segment, reused while the same sites are asked for again: the rupture blocks of one
+        fault share them, so they are computed once per site block, not once per block."""
+        key = (hashlib.sha1(q.tobytes()).digest(), frozenset(names))
+        if self._fields is None or self._fields[0] != key:
+            self._fields = (key, _MeshFields(self, q, p, names))
+        return self._fields[1]
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_fields"] = None  # a cache: not worth sending to worker processes
+        return state
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -665,7 +681,7 @@ class MeshSurfaces:
         node_names = names - {"ry0"}
         for start in range(0, n_sites if node_names else 0, chunk):
             sl = slice(start, min(start + chunk, n_sites))
-            fields = _MeshFields(self.mesh, q[sl], p[sl], node_names)
+            fields = self.mesh.fields(q[sl], p[sl], node_names)
             for nr, nc, idx in groups:
                 fields.windows(nr, nc, self.row0[idx], self.col0[idx], out, idx, sl)
         if "ry0" in names:

@@ -192,14 +192,18 @@ class ClassicalCalculator(Calculator):
         total = float(sum(self.task_weights)) or 1.0
         done = 0.0
         self.progress(0.0, total, "classical")
-        results: dict[int, np.ndarray] = {}
+        # Results are summed in task order, so the sums do not depend on the executor; a
+        # result is added as soon as every earlier task's has been, to keep few in memory.
+        waiting: dict[int, np.ndarray] = {}
+        next_index = 0
         for index, value in self.executor.submit_all(classical_task, self.tasks):
-            results[index] = value
+            waiting[index] = value
+            while next_index in waiting:
+                sm_index, trt, block = self.task_keys[next_index]
+                rates[sm_index, trt][:, block] += waiting.pop(next_index)
+                next_index += 1
             done += self.task_weights[index]
             self.progress(done, total, "classical")
-        for index in range(len(self.tasks)):  # sum in task order: executor-independent
-            sm_index, trt, block = self.task_keys[index]
-            rates[sm_index, trt][:, block] += results.pop(index)
         return self._combine(rates)
 
     def _combine(self, rates: dict[tuple[int, str], np.ndarray]) -> ClassicalResult:
