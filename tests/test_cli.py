@@ -81,3 +81,22 @@ def test_demo_command(env, capsys):
     assert main(["demo", "--quiet"]) == 0
     text = capsys.readouterr().out
     assert "complete" in text and "demo_exports" in text
+
+
+def test_job_ini_warnings_are_printed_plainly(env, tmp_path, capsys):
+    job = tmp_path / "demo"
+    shutil.copytree(demo_job_ini().parent, job)
+    with open(job / "job.ini", "a") as f:
+        f.write("\ninvestigation_tim = 50\n")
+    assert main(["run", str(job / "job.ini"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "toolkit: warning:" in err and "investigation_tim" in err
+    assert "investigation_time" in err  # the closest known key is suggested
+    assert "Warning: " not in err  # no Python warning source line
+
+
+def test_bad_setting_is_an_input_error(env, monkeypatch, capsys):
+    monkeypatch.setenv("TOOLKIT_NUM_WORKERS", "-3")
+    assert main(["run", str(demo_job_ini()), "--quiet"]) == 2
+    assert "num_workers" in capsys.readouterr().err
+    assert not list(env.glob("calc_*"))

@@ -12,7 +12,7 @@ __all__ = ["run", "open_calc", "available_gsims"]
 
 def _settings(data_dir: str | Path | None) -> Settings:
     settings = load_settings()
-    return settings if data_dir is None else settings.with_(data_dir=Path(data_dir))
+    return settings if data_dir is None else settings.with_(data_dir=Path(data_dir).expanduser())
 
 
 def run(

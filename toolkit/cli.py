@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,6 +62,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     from toolkit.config import load_settings
     from toolkit.jobs import runner
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")  # the command shows warnings, never raises them
+        warnings.showwarning = _show_warning
+        return _dispatch(args, load_settings, runner)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"toolkit: warning: {message}", file=sys.stderr)
+
+
+def _dispatch(args: argparse.Namespace, load_settings, runner) -> int:
     try:
         settings = load_settings()
         if args.command == "run":
@@ -90,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "export":
             for path in runner.export_calculation(settings, args.calc_id, args.export_dir):
                 print(path)
+    except KeyboardInterrupt:
+        print("toolkit: interrupted; the running calculation is marked aborted", file=sys.stderr)
+        return 130
     except InputError as exc:
         print(f"toolkit: error: {exc}", file=sys.stderr)
         return 2

@@ -108,9 +108,11 @@ def load_settings(
     path = settings_file or base.data_dir / "settings.toml"
     if path.is_file():
         try:
-            table = tomllib.loads(path.read_text()).get("toolkit", {})
-        except tomllib.TOMLDecodeError as exc:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("toolkit", {})
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: invalid TOML: {exc}") from None
+        except OSError as exc:
+            raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
         known = {f.name for f in fields(Settings)}
         for key, value in table.items():
             if key not in known:
@@ -120,6 +122,10 @@ def load_settings(
         if var in env:
             values[name] = _convert(name, env[var], f"environment variable {var}")
     settings = replace(base, **values)
+    if settings.num_workers < 0:
+        raise InputError(f"setting 'num_workers' must be >= 0, got {settings.num_workers}")
+    if not 0 < settings.port < 65536:
+        raise InputError(f"setting 'port' must be in 1-65535, got {settings.port}")
     if settings.executor not in _EXECUTORS:
         raise InputError(
             f"setting 'executor' must be one of {_EXECUTORS}, got {settings.executor!r}"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from toolkit.config import Settings
-from toolkit.errors import CalculationError, InputError, UnknownName
+from toolkit.errors import CalculationError, InputError, StoreError, UnknownName
 from toolkit.jobs import runner
 from toolkit.store import Catalogue, load_hazard, open_reader, read_oq_csv
 
@@ -174,3 +174,65 @@ def test_export_of_a_failed_calculation_is_refused(demo, settings, monkeypatch, 
         runner.run_job(demo / "job.ini", settings, progress=False)
     with pytest.raises(InputError, match="failed, not complete"):
         runner.export_calculation(settings, 1, tmp_path / "x")
+
+
+def test_interrupt_marks_the_calculation_aborted(demo, settings, monkeypatch):
+    import toolkit.engine.hazard.calculators.classical as classical
+
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(classical, "classical_task", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_job(demo / "job.ini", settings, progress=False)
+    with Catalogue(settings.catalogue_path) as cat:
+        (rec,) = cat.list()
+    assert rec.status == "aborted"
+    assert not list(settings.data_dir.glob("calc_*.hdf5*"))
+
+
+def test_vanished_process_is_marked_failed_and_its_files_removed(demo, settings):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    pid = int(dead.stdout)
+    settings.data_dir.mkdir(exist_ok=True)
+    with Catalogue(settings.catalogue_path) as cat:
+        calc_id = cat.create("killed run", "classical", str(demo / "job.ini"))
+        cat.set_status(calc_id, "executing", pid=pid)
+    (settings.data_dir / f"calc_{calc_id}.hdf5.tmp").write_bytes(b"partial")
+    rows = runner.list_calculations(settings)
+    assert [(r.id, r.status) for r in rows] == [(calc_id, "failed")]
+    assert "vanished" in rows[0].traceback
+    assert not (settings.data_dir / f"calc_{calc_id}.hdf5.tmp").exists()
+
+
+def test_export_directory_problems_are_found_before_running(demo, settings, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot create the export directory"):
+        runner.run_job(demo / "job.ini", settings, export_dir=blocker / "out", progress=False)
+    _nothing_written(settings)
+
+
+def test_directory_as_job_file(demo, settings):
+    with pytest.raises(InputError, match="is a directory"):
+        runner.run_job(demo, settings, progress=False)
+
+
+def test_non_utf8_sites_file(demo, settings):
+    (demo / "sites.csv").write_bytes("lon,lat\n10.0,45.0 # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(InputError, match=r"sites.csv: not a UTF-8 text file"):
+        runner.run_job(demo / "job.ini", settings, progress=False)
+    _nothing_written(settings)
+
+
+def test_indented_keys_are_keys_not_continuations(demo, settings):
+    ini = demo / "job.ini"
+    ini.write_text("\n".join("  " + line if "=" in line and not line.startswith("[") else line
+                             for line in ini.read_text().splitlines()))
+    calc_id = runner.run_job(ini, settings, progress=False)
+    with Catalogue(settings.catalogue_path) as cat:
+        assert cat.get(calc_id).status == "complete"

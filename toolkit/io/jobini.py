@@ -285,9 +285,12 @@ def parse_ini(path: str | Path) -> tuple[dict[str, str], dict[str, int]]:
         raise InputError(f"{path}: job file not found") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     values: dict[str, list[str]] = {}
     lines: dict[str, int] = {}
     current: str | None = None
+    key_indent = 0
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if not stripped:
@@ -296,7 +299,8 @@ def parse_ini(path: str | Path) -> tuple[dict[str, str], dict[str, int]]:
             continue
         if stripped[0] in "#;":
             continue
-        if line[0].isspace() and current is not None:
+        indent = len(line) - len(line.lstrip())
+        if indent > key_indent and current is not None:  # a continuation line (configparser)
             values[current].append(stripped)
             continue
         if stripped.startswith("[") and stripped.endswith("]"):
@@ -313,6 +317,7 @@ def parse_ini(path: str | Path) -> tuple[dict[str, str], dict[str, int]]:
         values[key] = [match.group(2).strip()]
         lines[key] = number
         current = key
+        key_indent = indent
     return {k: "\n".join(v).strip() for k, v in values.items()}, lines
 
 

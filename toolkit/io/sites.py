@@ -47,6 +47,10 @@ def read_sites_csv(path: str | Path) -> np.ndarray:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: sites file not found") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
             if row and any(cell.strip() for cell in row)]
     if not rows:

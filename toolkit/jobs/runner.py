@@ -14,16 +14,17 @@ Order of work, so that bad input never leaves traces:
 from __future__ import annotations
 
 import getpass
+import os
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from toolkit.config import Settings
-from toolkit.errors import CalculationError, InputError, ToolkitError
+from toolkit.errors import CalculationError, InputError, NotFound, StoreError, ToolkitError
 
 __all__ = ["run_job", "demo_job_ini", "list_calculations", "describe_calculation",
-           "export_calculation"]
+           "export_calculation", "recover_vanished"]
 
 DEMO = Path(__file__).resolve().parents[1] / "demos" / "classical" / "job.ini"
 
@@ -114,23 +115,31 @@ def run_job(
     from toolkit.store import Catalogue, ExportMeta, export_all, input_checksum, open_writer
 
     job_ini = Path(job_ini)
+    if job_ini.is_dir():
+        raise InputError(f"{job_ini} is a directory; give the path of a job.ini file")
     if not job_ini.is_file():
         raise InputError(f"job file {job_ini} does not exist")
     params = load_job(job_ini)
     inputs = build_inputs(params)
     checksum = input_checksum(input_files(params))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _make_dir(settings.data_dir, "data directory")
+    if export_dir is not None:
+        _make_dir(Path(export_dir), "export directory")
     start = datetime.now(UTC).replace(microsecond=0)
     with Catalogue(settings.catalogue_path) as catalogue:
+        recover_vanished(catalogue, settings)
         calc_id = catalogue.create(params.description, params.calculation_mode,
                                    str(job_ini.resolve()), owner or _user())
         datastore = settings.data_dir / f"calc_{calc_id}.hdf5"
-        catalogue.set_status(calc_id, "executing", datastore=str(datastore))
+        catalogue.set_status(calc_id, "executing", datastore=str(datastore), pid=os.getpid())
         bar = _ProgressBar(progress, f"calc {calc_id} {params.calculation_mode}")
 
         def on_progress(done: float, total: float, message: str) -> None:
             bar(done, total, message)
-            catalogue.set_progress(calc_id, min(done / total, 1.0) if total else 0.0)
+            try:  # bookkeeping only: a busy catalogue must not fail the calculation
+                catalogue.set_progress(calc_id, min(done / total, 1.0) if total else 0.0)
+            except StoreError:
+                pass
 
         individual = bool(params.individual_rlzs)
         try:
@@ -147,8 +156,16 @@ def run_job(
                     calculator.run()
         except BaseException as exc:
             bar.close()
-            catalogue.fail(calc_id, traceback.format_exc())
-            catalogue.add_log(calc_id, "ERROR", f"{type(exc).__name__}: {exc}")
+            tb = traceback.format_exc()
+            try:
+                if isinstance(exc, KeyboardInterrupt):
+                    catalogue.set_status(calc_id, "aborted", traceback=tb)
+                    catalogue.add_log(calc_id, "WARNING", "aborted by the user (interrupt)")
+                else:
+                    catalogue.fail(calc_id, tb)
+                    catalogue.add_log(calc_id, "ERROR", f"{type(exc).__name__}: {exc}")
+            except ToolkitError as book:  # never hide the original error
+                exc.add_note(f"(could not record the failure in the catalogue: {book})")
             if isinstance(exc, KeyboardInterrupt):
                 raise
             if isinstance(exc, ToolkitError) and not isinstance(exc, InputError):
@@ -161,9 +178,50 @@ def run_job(
         catalogue.set_status(calc_id, "complete", size_mb=size_mb)
         catalogue.add_log(calc_id, "INFO", f"complete; datastore {datastore}")
     if export_dir is not None:
-        export_all(calc_id, sink.outputs, export_dir,
-                   ExportMeta(checksum=checksum, start_date=start))
+        try:
+            export_all(calc_id, sink.outputs, export_dir,
+                       ExportMeta(checksum=checksum, start_date=start))
+        except ToolkitError as exc:
+            raise StoreError(f"calculation {calc_id} is complete, but its export failed: {exc}; "
+                             f"retry with `toolkit export {calc_id} --export-dir DIR`") from exc
     return calc_id
+
+
+def _make_dir(path: Path, what: str) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the {what} {path}: {exc.strerror or exc}") from None
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def recover_vanished(catalogue: Any, settings: Settings) -> list[int]:
+    """Mark ``failed`` the calculations left ``executing`` by a process that no longer exists
+    (killed, machine restarted), and remove their temporary datastore files.
+
+    Returns the ids that were recovered.
+    """
+    recovered = []
+    for rec in catalogue.list(limit=10_000, status="executing"):
+        if rec.pid == os.getpid() or _alive(rec.pid):
+            continue
+        catalogue.fail(rec.id, f"the process running calculation {rec.id} (pid {rec.pid}) "
+                               "vanished before it finished")
+        for suffix in (".hdf5.tmp", ".hdf5.lock"):
+            (settings.data_dir / f"calc_{rec.id}{suffix}").unlink(missing_ok=True)
+        recovered.append(rec.id)
+    return recovered
 
 
 def _user() -> str:
@@ -180,6 +238,7 @@ def list_calculations(settings: Settings, limit: int = 100) -> list[Any]:
     if not settings.catalogue_path.exists():
         return []
     with Catalogue(settings.catalogue_path) as catalogue:
+        recover_vanished(catalogue, settings)
         return catalogue.list(limit=limit)
 
 
@@ -187,6 +246,8 @@ def describe_calculation(settings: Settings, calc_id: int) -> str:
     """A short human-readable description of one calculation."""
     from toolkit.store import Catalogue
 
+    if not settings.catalogue_path.exists():
+        raise NotFound(f"calculation {calc_id} not found (no catalogue in {settings.data_dir})")
     with Catalogue(settings.catalogue_path) as catalogue:
         rec = catalogue.get(calc_id)
     lines = [f"{name}: {getattr(rec, name)}" for name in (
