@@ -33,3 +33,9 @@ def test_zero_truncation_and_zero_sigma_are_steps():
     mixed = probability_of_exceedance(mean, sigma, LEVELS, 3.0)
     assert mixed[1].tolist() == [1, 1, 0, 0, 0]
     assert 0 < mixed[0, 2] < 1
+
+
+def test_vanishing_truncation_level_is_the_median_step():
+    mean, sigma = np.array([np.log(0.15)]), np.array([0.6])
+    steps = probability_of_exceedance(mean, sigma, LEVELS, 1e-300)
+    assert steps.tolist() == [[1, 1, 0, 0, 0]]

@@ -45,6 +45,8 @@ def probability_of_exceedance(
     """
     mean = np.asarray(mean, dtype=float)
     sigma = np.asarray(sigma, dtype=float)
+    if truncation_level is not None and ndtr(truncation_level) - ndtr(-truncation_level) <= 0:
+        truncation_level = 0  # a level so small that no probability mass is left: the median
     if truncation_level == 0:
         return (mean[:, None] > log_levels[None, :]).astype(float)
     zero = sigma <= 0
