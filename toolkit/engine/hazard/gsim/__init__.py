@@ -4,4 +4,10 @@ Importing this package registers every built-in model in
 :data:`toolkit.engine.hazard.gsim.base.gsim_registry`.
 """
 
-from toolkit.engine.hazard.gsim import boore_2014, boore_atkinson_2008, sadigh_1997  # noqa: F401
+from toolkit.engine.hazard.gsim import (  # noqa: F401
+    boore_2014,
+    boore_atkinson_2008,
+    campbell_bozorgnia_2014,
+    chiou_youngs_2014,
+    sadigh_1997,
+)
