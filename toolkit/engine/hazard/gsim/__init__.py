@@ -5,6 +5,7 @@ Importing this package registers every built-in model in
 """
 
 from toolkit.engine.hazard.gsim import (  # noqa: F401
+    abrahamson_2014,
     boore_2014,
     boore_atkinson_2008,
     campbell_bozorgnia_2014,
