@@ -26,6 +26,7 @@ __all__ = [
     "run",
     "open_calc",
     "available_gsims",
+    "gmpe_table",
     "Settings",
     "load_settings",
     "ToolkitError",
@@ -40,6 +41,7 @@ _LAZY = {
     "run": "toolkit.api",
     "open_calc": "toolkit.api",
     "available_gsims": "toolkit.api",
+    "gmpe_table": "toolkit.gmpe",
     "Settings": "toolkit.config",
     "load_settings": "toolkit.config",
 }
