@@ -37,7 +37,6 @@ from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
 from toolkit.engine.hazard.imt import IMT
-from toolkit.errors import InputError
 
 __all__ = ["AbrahamsonEtAl2014", "REGIONS", "z1_reference"]
 
@@ -269,14 +268,7 @@ class AbrahamsonEtAl2014(GMPE):
 
     def __init__(self, region: str = "CAL", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if region not in REGIONS:
-            raise InputError(
-                f"GSIM {type(self).__name__}: unknown region {region!r}; "
-                f"expected one of {list(REGIONS)}"
-            )
-        self.region = region
-        if region != "CAL":
-            self.kwargs["region"] = region
+        self._set_region(region, REGIONS)
 
     def compute(
         self,

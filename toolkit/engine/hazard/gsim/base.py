@@ -12,7 +12,7 @@ Adding a model: see ``docs/how-to/add-a-gsim.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -75,6 +75,17 @@ class GMPE:
                 f"GSIM {type(self).__name__} takes no parameters, got {sorted(kwargs)}"
             )
         self.kwargs: dict[str, Any] = {}
+
+    def _set_region(self, region: str, regions: Iterable[str], default: str = "CAL") -> None:
+        """Validate and store a regional variant (kept in ``kwargs`` unless the default)."""
+        known = list(regions)
+        if region not in known:
+            raise InputError(
+                f"GSIM {type(self).__name__}: unknown region {region!r}; expected one of {known}"
+            )
+        self.region = region
+        if region != default:
+            self.kwargs["region"] = region
 
     # ------------------------------------------------------------------ interface
     def compute(

@@ -27,7 +27,6 @@ from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
 from toolkit.engine.hazard.imt import IMT, PGA
-from toolkit.errors import InputError
 
 __all__ = ["BooreEtAl2014", "REGIONS"]
 
@@ -150,14 +149,7 @@ class BooreEtAl2014(GMPE):
 
     def __init__(self, region: str = "CAL", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if region not in REGIONS:
-            raise InputError(
-                f"GSIM {type(self).__name__}: unknown region {region!r}; "
-                f"expected one of {sorted(REGIONS)}"
-            )
-        self.region = region
-        if region != "CAL":
-            self.kwargs["region"] = region
+        self._set_region(region, REGIONS)
 
     def compute(
         self,
