@@ -32,6 +32,9 @@ from toolkit.store.exporters import (
     exporters,
     input_checksum,
 )
+from toolkit.store.geohash import custom_site_ids
+from toolkit.store.gmf import GmfOutputs, load_gmf, save_gmf
+from toolkit.store.gmf_exporters import available_gmf_exports, export_gmf, gmf_exporters
 from toolkit.store.hazard import HazardOutputs, Realization, load_hazard, quantile_name, save_hazard
 
 __all__ = [
@@ -58,4 +61,11 @@ __all__ = [
     "remove_datastore",
     "save_hazard",
     "write_oq_csv",
+    "GmfOutputs",
+    "available_gmf_exports",
+    "custom_site_ids",
+    "export_gmf",
+    "gmf_exporters",
+    "load_gmf",
+    "save_gmf",
 ]

@@ -53,6 +53,7 @@ from toolkit.errors import InputError, StoreError
 from toolkit.registry import Registry
 from toolkit.store.csvformat import read_oq_csv, write_oq_csv
 from toolkit.store.datastore import Datastore
+from toolkit.store.geohash import custom_site_ids
 from toolkit.store.hazard import HazardOutputs, load_hazard
 
 __all__ = [
@@ -267,18 +268,29 @@ def return_period(poe: float, investigation_time: float) -> int:
 # -- the exporters ---------------------------------------------------------------------------
 @exporters.add("hcurves")
 def export_hcurves(
-    o: HazardOutputs, calc_id: int, export_dir: Path, meta: ExportMeta
+    o: HazardOutputs,
+    calc_id: int,
+    export_dir: Path,
+    meta: ExportMeta,
+    *,
+    custom_site_id: bool = False,
 ) -> list[Path]:
-    """One file per kind and IMT: ``lon,lat,depth,poe-<level %.7f>...``, values ``%.6E``."""
+    """One file per kind and IMT: ``lon,lat,depth,poe-<level %.7f>...``, values ``%.6E``.
+
+    With ``custom_site_id=True`` the first column is the site's geohash, ``custom_site_id``
+    (as OpenQuake writes the curves of event-based calculations).
+    """
+    site_id = ["custom_site_id"] if custom_site_id else []
+    id_cols = [(custom_site_ids(o.sites.lons, o.sites.lats), "%s")] if custom_site_id else []
     paths = []
     for kind, curves in _curve_kinds(o):
         for imt, sl in o.imt_slices.items():
-            header = ["lon", "lat", "depth"] + [f"poe-{x:.7f}" for x in o.imtls[imt]]
+            header = site_id + ["lon", "lat", "depth"] + [f"poe-{x:.7f}" for x in o.imtls[imt]]
             comment = meta.comment(
                 kind=kind, investigation_time=o.investigation_time, imt=imt
             )
             path = export_dir / f"{_prefix(kind, 'curve')}-{imt}_{calc_id}.csv"
-            cols = _site_columns(o, depth=True) + [(curves[:, sl], "%.6E")]
+            cols = id_cols + _site_columns(o, depth=True) + [(curves[:, sl], "%.6E")]
             paths.append(write_oq_csv(path, header, cols, comment))
     return paths
 
