@@ -47,17 +47,21 @@ def run(
 
 
 def open_calc(calc_id: int, *, data_dir: str | Path | None = None) -> Any:
-    """Load the hazard outputs of a completed calculation.
+    """Load the outputs of a completed calculation.
 
     Returns
     -------
     toolkit.store.HazardOutputs
-        Sites, levels, curves per realization and statistics, maps.
+        Classical: sites, levels, curves per realization and statistics, maps.
+    toolkit.store.gmf.GmfOutputs
+        Scenario and event based: ruptures, events, ground-motion fields (and the hazard
+        curves from them in ``.curves``).
     """
-    from toolkit.store import load_hazard, open_reader
+    from toolkit.jobs.runner import load_outputs
+    from toolkit.store import open_reader
 
     with open_reader(_settings(data_dir).data_dir, calc_id) as reader:
-        return load_hazard(reader)
+        return load_outputs(reader)
 
 
 def available_gsims() -> list[str]:

@@ -416,7 +416,9 @@ def test_intensity_measure_types_only(tmp_path):
         read_quiet(path)
     text = BASE.replace("calculation_mode = classical", "calculation_mode = scenario")
     p = read_quiet(write_job(tmp_path, text, intensity_measure_types_and_levels=None,
-                             intensity_measure_types="PGA, SA(0.30)"))
+                             intensity_measure_types="PGA, SA(0.30)",
+                             rupture_dict="{'lon': 0, 'lat': 0, 'dep': 10, 'mag': 6}",
+                             number_of_ground_motion_fields="10"))
     assert list(p.imtls) == ["PGA", "SA(0.3)"]
     assert all(v.size == 0 for v in p.imtls.values())
     with pytest.raises(InputError, match="give only one of the two"):

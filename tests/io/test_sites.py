@@ -30,6 +30,10 @@ calculation_mode = scenario
 reference_vs30_value = 400
 reference_vs30_type = inferred
 {extra}
+rupture_dict = {{'lon': 0, 'lat': 0, 'dep': 10, 'mag': 6}}
+gsim = BooreAtkinson2008
+intensity_measure_types = PGA
+number_of_ground_motion_fields = 1
 """
 
 

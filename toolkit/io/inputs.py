@@ -27,7 +27,7 @@ from toolkit.io.logictree import (
 from toolkit.io.nrml import read_source_models
 from toolkit.io.sites import read_sites
 
-__all__ = ["load_job", "build_inputs", "input_files"]
+__all__ = ["load_job", "build_inputs", "input_files", "SUPPORTED_MODES"]
 
 
 def load_job(job_ini: str | Path, *, modes: list[str] | None = None) -> JobParams:
@@ -53,26 +53,113 @@ def _source_model_branches(params: JobParams) -> list[SourceModelBranch]:
     return read_source_model_logic_tree(params.source_model_logic_tree_file)
 
 
+#: calculation modes build_inputs supports
+SUPPORTED_MODES = ("classical", "event_based", "scenario")
+
+
 def build_inputs(params: JobParams) -> Any:
     """Build the engine inputs of the job's calculation mode.
 
     Returns
     -------
-    ClassicalInputs
-        for ``calculation_mode = classical`` (the only mode so far).
+    ClassicalInputs, EventBasedInputs or ScenarioInputs
+        for ``calculation_mode`` classical, event_based or scenario.
     """
-    if params.calculation_mode != "classical":
+    mode = params.calculation_mode
+    if mode not in SUPPORTED_MODES:
         raise InputError(
             f"{params.where('calculation_mode')}: calculation_mode "
-            f"{params.calculation_mode!r} is not supported yet; supported: ['classical']"
+            f"{mode!r} is not supported yet; supported: {list(SUPPORTED_MODES)}"
         )
+    if mode == "scenario":
+        return _scenario_inputs(params)
     if params.investigation_time is None:
-        raise InputError(f"{params.job_ini}: investigation_time is required for classical")
-    if not params.imtls or any(len(v) == 0 for v in params.imtls.values()):
+        raise InputError(f"{params.job_ini}: investigation_time is required for {mode}")
+    if mode == "classical" and (
+        not params.imtls or any(len(v) == 0 for v in params.imtls.values())
+    ):
         raise InputError(
             f"{params.where('intensity_measure_types_and_levels')}: classical needs "
             "intensity_measure_types_and_levels with levels for every IMT"
         )
+    classical = _classical_inputs(params)
+    if mode == "classical":
+        return classical
+    from dataclasses import fields
+
+    from toolkit.engine.hazard.calculators.event_based import EventBasedInputs
+
+    return EventBasedInputs(
+        **{f.name: getattr(classical, f.name) for f in fields(classical)},
+        ses_per_logic_tree_path=params.ses_per_logic_tree_path,
+        ses_seed=params.ses_seed,
+        ground_motion_fields=params.ground_motion_fields,
+        hazard_curves_from_gmfs=params.hazard_curves_from_gmfs,
+        correlation=_correlation(params),
+        minimum_intensity=dict(params.minimum_intensity),
+    )
+
+
+def _correlation(params: JobParams) -> Any:
+    """The spatial correlation model of the job, or None."""
+    name = params.ground_motion_correlation_model
+    if not name:
+        if params.ground_motion_correlation_params:
+            raise InputError(f"{params.where('ground_motion_correlation_params')}: "
+                             "ground_motion_correlation_params given without "
+                             "ground_motion_correlation_model")
+        return None
+    from toolkit.engine.hazard.correlation import get_correlation_model
+
+    return get_correlation_model(name, dict(params.ground_motion_correlation_params),
+                                 where=params.where("ground_motion_correlation_model"))
+
+
+def _scenario_inputs(params: JobParams) -> Any:
+    from toolkit.engine.hazard.calculators.scenario import ScenarioInputs
+    from toolkit.io.ruptures import read_rupture_model, rupture_from_dict
+
+    if params.rupture_model_file is not None:
+        rupture = read_rupture_model(params.rupture_model_file, params.rupture_mesh_spacing)
+    else:
+        rupture = rupture_from_dict(dict(params.rupture_dict or {}),
+                                    params.rupture_mesh_spacing,
+                                    where=params.where("rupture_dict"))
+    gsim_lt = _gsim_logic_tree(params)
+    trt = rupture.trt
+    if trt in gsim_lt.branch_sets or "*" in gsim_lt.branch_sets:
+        branch_set = gsim_lt.branch_set(trt)
+    elif len(gsim_lt.branch_sets) == 1:
+        branch_set = next(iter(gsim_lt.branch_sets.values()))
+    else:
+        raise InputError(f"{gsim_lt.source}: the scenario rupture's tectonic region type "
+                         f"{trt!r} has no GSIM branch set (have: {gsim_lt.trts})")
+    gsims = []
+    imts = list(params.imtls_by_imt)
+    for branch in branch_set.branches:
+        gsim = branch.instantiate()
+        for imt in imts:
+            try:
+                gsim.check_imt(imt)
+            except InputError as exc:
+                raise InputError(f"{params.where('intensity_measure_types')}: {exc}") from None
+        gsims.append((branch.code, gsim, branch.weight))
+    distances = params.maximum_distance or {"default": 300.0}
+    return ScenarioInputs(
+        sites=read_sites(params),
+        rupture=rupture,
+        gsims=gsims,
+        imts=imts,
+        number_of_ground_motion_fields=int(params.number_of_ground_motion_fields or 0),
+        ses_seed=params.ses_seed,
+        truncation_level=params.truncation_level,
+        maximum_distance=distances.get(trt, distances.get("default", 300.0)),
+        correlation=_correlation(params),
+        minimum_intensity=dict(params.minimum_intensity),
+    )
+
+
+def _classical_inputs(params: JobParams) -> Any:
     sites = read_sites(params)
     branches = _source_model_branches(params)
     gsim_lt = _gsim_logic_tree(params)
@@ -134,7 +221,7 @@ def input_files(params: JobParams) -> list[Path]:
     """Every input file of the job (for checksums and archives)."""
     files = [params.job_ini]
     for path in (params.source_model_logic_tree_file, params.gsim_logic_tree_file,
-                 params.sites_csv):
+                 params.sites_csv, params.rupture_model_file):
         if path is not None:
             files.append(path)
     if params.source_model_logic_tree_file is not None:

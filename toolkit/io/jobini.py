@@ -193,6 +193,28 @@ class JobParams:
     max_sites_disagg : int
     source_nodes : tuple of str
     minimum_engine_version : str or None
+    ses_seed : int
+        Seed of the stochastic event sets and ground-motion fields.
+    master_seed : int
+        Seed of the risk sampling (loss ratios, damage states).
+    number_of_ground_motion_fields : int or None
+        Scenario: GMFs per GSIM (positive).
+    rupture_model_file : Path or None
+        Scenario: NRML rupture.
+    rupture_dict : dict or None
+        Scenario: a rupture given as a dict literal (``lon lat dep mag rake strike dip``...).
+    ses_per_logic_tree_path : int
+        Event based: number of stochastic event sets per realization.
+    ground_motion_fields : bool
+        Event based: compute GMFs (False stores the ruptures only).
+    hazard_curves_from_gmfs : bool
+        Event based: hazard curves from the GMFs.
+    ground_motion_correlation_model : str or None
+        ``"JB2009"`` or None.
+    ground_motion_correlation_params : dict
+        e.g. ``{"vs30_clustering": True}``.
+    minimum_intensity : dict of str -> float
+        Ground-motion values below this (per IMT, or ``"default"``) are discarded.
     """
 
     job_ini: Path
@@ -231,6 +253,17 @@ class JobParams:
     max_sites_disagg: int = 10
     source_nodes: tuple[str, ...] = ()
     minimum_engine_version: str | None = None
+    ses_seed: int = 42
+    master_seed: int = 123456789
+    number_of_ground_motion_fields: int | None = None
+    rupture_model_file: Path | None = None
+    rupture_dict: dict[str, Any] | None = None
+    ses_per_logic_tree_path: int = 1
+    ground_motion_fields: bool = True
+    hazard_curves_from_gmfs: bool = False
+    ground_motion_correlation_model: str | None = None
+    ground_motion_correlation_params: dict[str, Any] = field(default_factory=dict)
+    minimum_intensity: dict[str, float] = field(default_factory=dict)
 
     @property
     def imts(self) -> list[Any]:
@@ -348,9 +381,7 @@ class _LiteralError(Exception):
 def _literal(node: ast.AST) -> Any:
     """Evaluate a whitelisted literal AST: numbers, strings, lists, tuples, dicts, scales."""
     lineno = getattr(node, "lineno", 1)
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str) and not (
-        isinstance(node.value, bool)
-    ):
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | str | bool):
         return node.value
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         value = _literal(node.operand)
@@ -490,6 +521,49 @@ class _Reader:
             line = self.lines[key] + exc.lineno - 1
             raise InputError(f"{self.path} line {line}: {key}: {exc}") from None
 
+    def dict_(self, key: str) -> dict[str, Any] | None:
+        """A dict literal with string keys, or None when absent or empty."""
+        if self.text(key) is None:
+            return None
+        data = self.literal(key)
+        if not isinstance(data, dict) or not all(isinstance(k, str) for k in data):
+            raise self.fail(key, "a dict literal with string keys, like {'name': value}")
+        return data
+
+    def minimum_intensity(self) -> dict[str, float]:
+        """``minimum_intensity``: a number for every IMT or a dict IMT -> number."""
+        from toolkit.engine.hazard.imt import from_string
+
+        key = "minimum_intensity"
+        value = self.text(key)
+        if value is None:
+            return {}
+        expected = "a non-negative number or a dict {IMT: number}"
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if number is not None:
+            if not math.isfinite(number) or number < 0:
+                raise self.fail(key, expected)
+            return {"default": number}
+        data = self.literal(key)
+        if not isinstance(data, dict):
+            raise self.fail(key, expected)
+        out = {}
+        for name, x in data.items():
+            if (not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x)
+                    or x < 0):
+                raise self.fail(key, expected)
+            if name == "default":
+                out["default"] = float(x)
+                continue
+            try:
+                out[str(from_string(str(name)))] = float(x)
+            except InputError as exc:
+                raise InputError(f"{self.where(key)}: {key}: {exc}") from None
+        return out
+
     # ------------------------------------------------------------------ structured values
     def sites(self) -> np.ndarray | None:
         value = self.text("sites")
@@ -560,7 +634,7 @@ class _Reader:
         if isinstance(levels, int | float):
             levels = [levels]
         if not isinstance(levels, list | np.ndarray) or not all(
-            isinstance(x, int | float | np.floating) for x in levels
+            isinstance(x, int | float | np.floating) and not isinstance(x, bool) for x in levels
         ):
             raise InputError(f"{where} must be a list of numbers or logscale(a, b, n), "
                              f"got {levels!r}")
@@ -587,7 +661,7 @@ class _Reader:
             if isinstance(x, list):
                 raise InputError(f"{self.where(key)}: {key}: magnitude-dependent values "
                                  f"(lists of (magnitude, value) pairs) are not supported yet")
-            if not isinstance(x, int | float) or not math.isfinite(x) or (
+            if not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x) or (
                 x <= 0 if positive else x < 0
             ):
                 raise self.fail(key, expected)
@@ -735,6 +809,17 @@ def read_job_ini(path: str | Path, *, modes: Iterable[str] | None = None) -> Job
         max_sites_disagg=r.integer("max_sites_disagg", default=10, minimum=1),
         source_nodes=tuple(x for x in _SPLIT.split(values.get("source_nodes", "")) if x),
         minimum_engine_version=r.text("minimum_engine_version"),
+        ses_seed=r.integer("ses_seed", default=42),
+        master_seed=r.integer("master_seed", default=123456789),
+        number_of_ground_motion_fields=r.integer("number_of_ground_motion_fields"),
+        rupture_model_file=r.path_("rupture_model_file"),
+        rupture_dict=r.dict_("rupture_dict"),
+        ses_per_logic_tree_path=r.integer("ses_per_logic_tree_path", default=1, minimum=1),
+        ground_motion_fields=bool(r.boolean("ground_motion_fields", True)),
+        hazard_curves_from_gmfs=bool(r.boolean("hazard_curves_from_gmfs", False)),
+        ground_motion_correlation_model=r.text("ground_motion_correlation_model"),
+        ground_motion_correlation_params=r.dict_("ground_motion_correlation_params") or {},
+        minimum_intensity=r.minimum_intensity(),
     )
     _check_requirements(params, r)
     if values.get("site_model_file"):
@@ -780,6 +865,28 @@ def _check_requirements(p: JobParams, r: _Reader) -> None:
                           "site_model_file")
         if p.sites is None and p.sites_csv is None and not r.text("region"):
             raise missing("sites", "'lon lat, lon lat, ...', or sites_csv")
+    if mode == "scenario":
+        if p.rupture_model_file is None and p.rupture_dict is None:
+            raise missing("rupture_model_file", "or rupture_dict: the scenario rupture")
+        if p.rupture_model_file is not None and p.rupture_dict is not None:
+            raise InputError(f"{p.where('rupture_dict')}: give either rupture_model_file or "
+                             "rupture_dict, not both")
+        if p.gsim is None and p.gsim_logic_tree_file is None:
+            raise missing("gsim", "or gsim_logic_tree_file: the ground-motion models")
+        if not p.imtls:
+            raise missing("intensity_measure_types", "the IMTs of the ground-motion fields")
+        if p.number_of_ground_motion_fields is None:
+            raise missing("number_of_ground_motion_fields", "GMFs per ground-motion model")
+    if mode in ("scenario", "event_based"):
+        n_gmfs = p.number_of_ground_motion_fields
+        if n_gmfs is not None and n_gmfs < 1:
+            raise InputError(f"{p.where('number_of_ground_motion_fields')}: "
+                             f"number_of_ground_motion_fields must be a positive integer, got "
+                             f"{n_gmfs}: zero ground-motion fields would compute nothing")
+        if p.hazard_curves_from_gmfs and any(len(v) == 0 for v in p.imtls.values()):
+            raise InputError(f"{p.where('hazard_curves_from_gmfs')}: hazard_curves_from_gmfs "
+                             "needs intensity measure levels: use "
+                             "intensity_measure_types_and_levels")
     if (p.hazard_maps or p.uniform_hazard_spectra) and not p.poes:
         key = "hazard_maps" if p.hazard_maps else "uniform_hazard_spectra"
         raise InputError(f"{p.where(key)}: {key} = true needs poes (probabilities of "

@@ -16,9 +16,12 @@ from __future__ import annotations
 import getpass
 import os
 import traceback
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from toolkit.config import Settings
 from toolkit.errors import CalculationError, InputError, NotFound, StoreError, ToolkitError
@@ -34,8 +37,52 @@ def demo_job_ini() -> Path:
     return DEMO
 
 
-class _HazardWriter:
-    """Adapter given to calculators: ``save(result)`` writes through the datastore writer."""
+def _hazard_outputs(result: Any, individual_rlzs: bool) -> Any:
+    """HazardOutputs of a ClassicalResult."""
+    from toolkit.store import HazardOutputs
+
+    return HazardOutputs(
+        sites=result.sites,
+        imtls={str(imt): levels for imt, levels in result.imtls.items()},
+        investigation_time=result.investigation_time,
+        realizations=list(result.realizations),
+        curves_rlzs=result.curves_rlzs,
+        curves_stats=result.curves_stats,
+        poes=list(result.poes),
+        maps_rlzs=result.maps_rlzs,
+        maps_stats=result.maps_stats,
+        individual_rlzs=individual_rlzs,
+    )
+
+
+def _gmf_outputs(result: Any, individual_rlzs: bool) -> Any:
+    """GmfOutputs of a GmfResult (scenario, event based)."""
+    from toolkit.store.gmf import GmfOutputs
+
+    gmfs = result.gmfs
+    order = np.lexsort((gmfs.site, gmfs.event))
+    return GmfOutputs(
+        mode=result.mode,
+        sites=result.sites,
+        imts=[str(imt) for imt in result.imts],
+        realizations=list(result.realizations),
+        investigation_time=result.investigation_time,
+        ses_per_logic_tree_path=result.ses_per_logic_tree_path,
+        ruptures=result.ruptures,
+        events=result.events,
+        gmf_event_id=np.asarray(gmfs.event, np.uint32)[order],
+        gmf_site_id=np.asarray(gmfs.site, np.uint32)[order],
+        gmf_gmv=np.asarray(gmfs.gmv, np.float32)[order],
+        sig_inter=result.sig_inter,
+        eps_inter=result.eps_inter,
+        curves=(_hazard_outputs(result.curves, individual_rlzs)
+                if result.curves is not None else None),
+    )
+
+
+class _ResultWriter:
+    """Adapter given to calculators: ``save(result)`` converts the engine's result into the
+    store's outputs and writes them through the datastore writer."""
 
     def __init__(self, writer: Any, individual_rlzs: bool) -> None:
         self.writer = writer
@@ -43,21 +90,19 @@ class _HazardWriter:
         self.outputs: Any = None
 
     def save(self, result: Any) -> None:
-        from toolkit.store import HazardOutputs, save_hazard
+        from toolkit.engine.hazard.calculators.gmfs import GmfResult
+        from toolkit.engine.hazard.gmf import GmfWarning
+        from toolkit.store import save_hazard
+        from toolkit.store.gmf import save_gmf
 
-        self.outputs = HazardOutputs(
-            sites=result.sites,
-            imtls={str(imt): levels for imt, levels in result.imtls.items()},
-            investigation_time=result.investigation_time,
-            realizations=list(result.realizations),
-            curves_rlzs=result.curves_rlzs,
-            curves_stats=result.curves_stats,
-            poes=list(result.poes),
-            maps_rlzs=result.maps_rlzs,
-            maps_stats=result.maps_stats,
-            individual_rlzs=self.individual_rlzs,
-        )
-        save_hazard(self.writer, self.outputs)
+        if isinstance(result, GmfResult):
+            self.outputs = _gmf_outputs(result, self.individual_rlzs)
+            save_gmf(self.writer, self.outputs)
+            for message in result.messages:
+                warnings.warn(message, GmfWarning, stacklevel=2)
+        else:
+            self.outputs = _hazard_outputs(result, self.individual_rlzs)
+            save_hazard(self.writer, self.outputs)
 
 
 class _ProgressBar:
@@ -88,6 +133,7 @@ def run_job(
     export_dir: str | Path | None = None,
     progress: bool = True,
     owner: str | None = None,
+    calc_id: int | None = None,
 ) -> int:
     """Run the calculation described by ``job_ini``; return its calculation id.
 
@@ -101,6 +147,11 @@ def run_job(
         Export every output as CSV there (the job.ini's own ``export_dir`` is ignored).
     progress : bool
         Show a progress bar on stderr.
+    owner : str, optional
+        User name recorded in the catalogue (default: the login name).
+    calc_id : int, optional
+        Run as this calculation, already registered in the catalogue (status ``created``, by
+        a server that queued it); by default a new calculation is registered.
 
     Raises
     ------
@@ -112,7 +163,7 @@ def run_job(
     from toolkit.engine.executor import get_executor
     from toolkit.engine.hazard.calculators import calculators
     from toolkit.io.inputs import build_inputs, input_files, load_job
-    from toolkit.store import Catalogue, ExportMeta, export_all, input_checksum, open_writer
+    from toolkit.store import Catalogue, ExportMeta, input_checksum, open_writer
 
     job_ini = Path(job_ini)
     if job_ini.is_dir():
@@ -128,8 +179,9 @@ def run_job(
     start = datetime.now(UTC).replace(microsecond=0)
     with Catalogue(settings.catalogue_path) as catalogue:
         recover_vanished(catalogue, settings)
-        calc_id = catalogue.create(params.description, params.calculation_mode,
-                                   str(job_ini.resolve()), owner or _user())
+        if calc_id is None:
+            calc_id = catalogue.create(params.description, params.calculation_mode,
+                                       str(job_ini.resolve()), owner or _user())
         datastore = settings.data_dir / f"calc_{calc_id}.hdf5"
         catalogue.set_status(calc_id, "executing", datastore=str(datastore), pid=os.getpid())
         bar = _ProgressBar(progress, f"calc {calc_id} {params.calculation_mode}")
@@ -149,7 +201,7 @@ def run_job(
                 writer.set_attrs("/", checksum=checksum,
                                  start_date=start.strftime("%Y-%m-%dT%H:%M:%S"),
                                  job_ini=str(job_ini.resolve()))
-                sink = _HazardWriter(writer, individual)
+                sink = _ResultWriter(writer, individual)
                 with get_executor(settings.executor, settings.num_workers) as executor:
                     calculator = calculators.get(params.calculation_mode)(
                         inputs, sink, executor, on_progress)
@@ -179,8 +231,8 @@ def run_job(
         catalogue.add_log(calc_id, "INFO", f"complete; datastore {datastore}")
     if export_dir is not None:
         try:
-            export_all(calc_id, sink.outputs, export_dir,
-                       ExportMeta(checksum=checksum, start_date=start))
+            export_outputs(calc_id, sink.outputs, export_dir,
+                           ExportMeta(checksum=checksum, start_date=start))
         except ToolkitError as exc:
             raise StoreError(f"calculation {calc_id} is complete, but its export failed: {exc}; "
                              f"retry with `toolkit export {calc_id} --export-dir DIR`") from exc
@@ -258,9 +310,31 @@ def describe_calculation(settings: Settings, calc_id: int) -> str:
     return "\n".join(lines)
 
 
+def load_outputs(reader: Any) -> Any:
+    """The outputs stored in a datastore: HazardOutputs (classical) or GmfOutputs."""
+    from toolkit.store import load_hazard
+    from toolkit.store.gmf import load_gmf
+
+    mode = (reader.get_json("oqparam") or {}).get("calculation_mode", "classical")
+    if mode in ("scenario", "event_based"):
+        return load_gmf(reader)
+    return load_hazard(reader)
+
+
+def export_outputs(calc_id: int, outputs: Any, export_dir: str | Path, meta: Any) -> list[Path]:
+    """Export every output of a calculation as CSV in OpenQuake's formats."""
+    from toolkit.store import export_all
+    from toolkit.store.gmf import GmfOutputs
+    from toolkit.store.gmf_exporters import export_gmf
+
+    if isinstance(outputs, GmfOutputs):
+        return export_gmf(calc_id, outputs, Path(export_dir), meta)
+    return export_all(calc_id, outputs, export_dir, meta)
+
+
 def export_calculation(settings: Settings, calc_id: int, export_dir: str | Path) -> list[Path]:
     """Export every output of a completed calculation as CSV into ``export_dir``."""
-    from toolkit.store import Catalogue, ExportMeta, export_all, load_hazard, open_reader
+    from toolkit.store import Catalogue, ExportMeta, open_reader
 
     with Catalogue(settings.catalogue_path) as catalogue:
         rec = catalogue.get(calc_id)
@@ -268,7 +342,7 @@ def export_calculation(settings: Settings, calc_id: int, export_dir: str | Path)
         raise InputError(f"calculation {calc_id} is {rec.status}, not complete: nothing to export")
     with open_reader(settings.data_dir, calc_id) as reader:
         attrs = reader.get_attrs("/")
-        outputs = load_hazard(reader)
+        outputs = load_outputs(reader)
         meta = ExportMeta(checksum=int(attrs.get("checksum", 0)),
                           start_date=str(attrs.get("start_date", "")) or None)
-        return export_all(calc_id, outputs, export_dir, meta)
+        return export_outputs(calc_id, outputs, export_dir, meta)

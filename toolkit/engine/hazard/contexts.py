@@ -75,6 +75,10 @@ class Context:
     def __setattr__(self, name: str, value: np.ndarray) -> None:
         self.__dict__[name] = np.asarray(value)
 
+    def subset(self, index: np.ndarray | slice) -> Context:
+        """The pairs at ``index`` (a slice, integer or boolean array) as a new Context."""
+        return Context(**{name: self.__dict__[name][index] for name in self.names()})
+
     def names(self) -> list[str]:
         return [k for k in self.__dict__ if not k.startswith("_")]
 

@@ -2,5 +2,8 @@
 
 from toolkit.engine.hazard.calculators.base import Calculator, calculators
 from toolkit.engine.hazard.calculators.classical import ClassicalCalculator
+from toolkit.engine.hazard.calculators.event_based import EventBasedCalculator
+from toolkit.engine.hazard.calculators.scenario import ScenarioCalculator
 
-__all__ = ["Calculator", "calculators", "ClassicalCalculator"]
+__all__ = ["Calculator", "calculators", "ClassicalCalculator", "EventBasedCalculator",
+           "ScenarioCalculator"]

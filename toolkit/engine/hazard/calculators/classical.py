@@ -32,7 +32,7 @@ from toolkit.engine.hazard.kernel import HazardSpec, compute_rates
 from toolkit.engine.hazard.sites import SiteCollection
 
 __all__ = ["ClassicalCalculator", "ClassicalInputs", "SourceModelInput", "RealizationInput",
-           "ClassicalResult"]
+           "ClassicalResult", "summarize_curves", "source_chunks"]
 
 #: target number of rupture-site pairs held in memory at once by one task
 PAIRS_PER_BLOCK = 500_000
@@ -127,7 +127,7 @@ def classical_task(
     return compute_rates(blocks(), sites, gsims, spec)
 
 
-def _chunks(sources: list[Any], min_mag: float, target: int) -> list[list[Any]]:
+def source_chunks(sources: list[Any], min_mag: float, target: int) -> list[list[Any]]:
     """Group sources into chunks of roughly ``target`` ruptures each, splitting big sources
     (an area source into parts of its grid) so that they spread over several tasks."""
     chunks: list[list[Any]] = []
@@ -173,7 +173,7 @@ class ClassicalCalculator(Calculator):
                 if not sources or (sm_index, trt) not in self.gsims:
                     continue
                 spec = inp.spec_for(trt)
-                for chunk in _chunks(sources, spec.minimum_magnitude, inp.ruptures_per_task):
+                for chunk in source_chunks(sources, spec.minimum_magnitude, inp.ruptures_per_task):
                     weight = sum(s.count_ruptures(spec.minimum_magnitude) for s in chunk)
                     for block in site_blocks:
                         self.tasks.append(
@@ -218,39 +218,53 @@ class ClassicalCalculator(Calculator):
                 if key in rates:
                     total += rates[key][self.gsims[key].index(gsim)]
             curves[:, r] = stats.rates_to_poes(total, inp.investigation_time)
-        weights = [rlz.weight for rlz in inp.realizations]
-        curves_stats: dict[str, np.ndarray] = {}
-        if inp.mean:
-            curves_stats["mean"] = stats.mean_curve(curves.transpose(1, 0, 2), weights)
-        for q in inp.quantiles:
-            curves_stats[f"quantile-{q}"] = stats.quantile_curve(
-                q, curves.transpose(1, 0, 2), weights
-            )
-        maps_rlzs = None
-        maps_stats: dict[str, np.ndarray] = {}
-        if inp.poes:
-            slices = HazardSpec(inp.imtls, None).slices()
-            maps_rlzs = np.zeros((n_sites, len(inp.realizations), len(inp.imtls), len(inp.poes)))
-            for m, (imt, levels) in enumerate(inp.imtls.items()):
-                for r in range(len(inp.realizations)):
-                    maps_rlzs[:, r, m] = stats.hazard_maps(
-                        curves[:, r, slices[imt]], levels, inp.poes
-                    )
-                for name, curve in curves_stats.items():
-                    arr = maps_stats.setdefault(
-                        name, np.zeros((n_sites, len(inp.imtls), len(inp.poes)))
-                    )
-                    arr[:, m] = stats.hazard_maps(curve[:, slices[imt]], levels, inp.poes)
-        return ClassicalResult(
-            sites=inp.sites,
-            imtls=inp.imtls,
-            investigation_time=inp.investigation_time,
-            realizations=[(r.index, r.branch_path, r.weight) for r in inp.realizations],
-            curves_rlzs=curves,
-            curves_stats=curves_stats,
-            poes=list(inp.poes),
-            maps_rlzs=maps_rlzs,
-            maps_stats=maps_stats,
-            uniform_hazard_spectra=inp.uniform_hazard_spectra,
+        return summarize_curves(inp, curves)
+
+
+def summarize_curves(inp: ClassicalInputs, curves: np.ndarray) -> ClassicalResult:
+    """Statistics, hazard maps and spectra of per-realization curves.
+
+    Parameters
+    ----------
+    inp : ClassicalInputs
+        Realizations (weights), statistics, poes and levels wanted.
+    curves : ndarray, shape (n_sites, n_rlzs, n_levels)
+        Probabilities of exceedance in the investigation time.
+    """
+    n_sites = len(inp.sites)
+    weights = [rlz.weight for rlz in inp.realizations]
+    curves_stats: dict[str, np.ndarray] = {}
+    if inp.mean:
+        curves_stats["mean"] = stats.mean_curve(curves.transpose(1, 0, 2), weights)
+    for q in inp.quantiles:
+        curves_stats[f"quantile-{q}"] = stats.quantile_curve(
+            q, curves.transpose(1, 0, 2), weights
         )
+    maps_rlzs = None
+    maps_stats: dict[str, np.ndarray] = {}
+    if inp.poes:
+        slices = HazardSpec(inp.imtls, None).slices()
+        maps_rlzs = np.zeros((n_sites, len(inp.realizations), len(inp.imtls), len(inp.poes)))
+        for m, (imt, levels) in enumerate(inp.imtls.items()):
+            for r in range(len(inp.realizations)):
+                maps_rlzs[:, r, m] = stats.hazard_maps(
+                    curves[:, r, slices[imt]], levels, inp.poes
+                )
+            for name, curve in curves_stats.items():
+                arr = maps_stats.setdefault(
+                    name, np.zeros((n_sites, len(inp.imtls), len(inp.poes)))
+                )
+                arr[:, m] = stats.hazard_maps(curve[:, slices[imt]], levels, inp.poes)
+    return ClassicalResult(
+        sites=inp.sites,
+        imtls=inp.imtls,
+        investigation_time=inp.investigation_time,
+        realizations=[(r.index, r.branch_path, r.weight) for r in inp.realizations],
+        curves_rlzs=curves,
+        curves_stats=curves_stats,
+        poes=list(inp.poes),
+        maps_rlzs=maps_rlzs,
+        maps_stats=maps_stats,
+        uniform_hazard_spectra=inp.uniform_hazard_spectra,
+    )
 
