@@ -36,6 +36,20 @@ class Settings:
         Tests of shared verification data fail instead of skipping (``TOOLKIT_REQUIRE_SHARED``).
     require_browser : bool
         Browser tests fail instead of skipping (``TOOLKIT_REQUIRE_BROWSER``).
+    host, port : str, int
+        Where ``toolkit serve`` listens (default 127.0.0.1:8800: local only).
+    auth_mode : str
+        ``"public"`` (no authentication, local single user) or ``"restricted"`` (users log
+        in; each sees their own and shared calculations, an admin sees all)
+        (``TOOLKIT_AUTH_MODE``).
+    max_concurrent_jobs : int
+        Calculations run at once by the server; others queue (``TOOLKIT_MAX_CONCURRENT_JOBS``).
+    max_upload_mb : float
+        Largest accepted upload (request body), MB.
+    max_unzipped_mb : float
+        Largest total uncompressed size of an uploaded zip archive, MB (zip bombs).
+    max_zip_entries : int
+        Most files in an uploaded zip archive.
     """
 
     data_dir: Path = field(default_factory=lambda: Path.home() / "toolkit_data")
@@ -45,6 +59,11 @@ class Settings:
     port: int = 8800
     require_shared: bool = False
     require_browser: bool = False
+    auth_mode: str = "public"
+    max_concurrent_jobs: int = 2
+    max_upload_mb: float = 200.0
+    max_unzipped_mb: float = 1000.0
+    max_zip_entries: int = 10_000
 
     def with_(self, **changes: object) -> Settings:
         """Return a copy with some fields changed."""
@@ -63,8 +82,12 @@ _ENV = {
     "TOOLKIT_PORT": "port",
     "TOOLKIT_REQUIRE_SHARED": "require_shared",
     "TOOLKIT_REQUIRE_BROWSER": "require_browser",
+    "TOOLKIT_AUTH_MODE": "auth_mode",
+    "TOOLKIT_MAX_CONCURRENT_JOBS": "max_concurrent_jobs",
+    "TOOLKIT_MAX_UPLOAD_MB": "max_upload_mb",
 }
 _EXECUTORS = ("serial", "processpool")
+_AUTH_MODES = ("public", "restricted")
 
 
 def _convert(name: str, value: object, source: str) -> object:
@@ -75,6 +98,8 @@ def _convert(name: str, value: object, source: str) -> object:
             return Path(str(value)).expanduser()
         if kind == "int":
             return int(value)  # type: ignore[arg-type]
+        if kind == "float":
+            return float(value)  # type: ignore[arg-type]
         if kind == "bool":
             if isinstance(value, bool):
                 return value
@@ -126,6 +151,13 @@ def load_settings(
         raise InputError(f"setting 'num_workers' must be >= 0, got {settings.num_workers}")
     if not 0 < settings.port < 65536:
         raise InputError(f"setting 'port' must be in 1-65535, got {settings.port}")
+    if settings.auth_mode not in _AUTH_MODES:
+        raise InputError(
+            f"setting 'auth_mode' must be one of {_AUTH_MODES}, got {settings.auth_mode!r}"
+        )
+    for name in ("max_concurrent_jobs", "max_upload_mb", "max_unzipped_mb", "max_zip_entries"):
+        if getattr(settings, name) <= 0:
+            raise InputError(f"setting {name!r} must be positive, got {getattr(settings, name)}")
     if settings.executor not in _EXECUTORS:
         raise InputError(
             f"setting 'executor' must be one of {_EXECUTORS}, got {settings.executor!r}"
