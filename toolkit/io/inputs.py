@@ -89,13 +89,16 @@ def build_inputs(params: JobParams) -> Any:
 
     from toolkit.engine.hazard.calculators.event_based import EventBasedInputs
 
+    correlation = _correlation(params)
+    _check_correlation_gsims(params, correlation, [
+        gsim for rlz in classical.realizations for gsim in rlz.gsim_by_trt.values()])
     return EventBasedInputs(
         **{f.name: getattr(classical, f.name) for f in fields(classical)},
         ses_per_logic_tree_path=params.ses_per_logic_tree_path,
         ses_seed=params.ses_seed,
         ground_motion_fields=params.ground_motion_fields,
         hazard_curves_from_gmfs=params.hazard_curves_from_gmfs,
-        correlation=_correlation(params),
+        correlation=correlation,
         minimum_intensity=dict(params.minimum_intensity),
     )
 
@@ -113,6 +116,20 @@ def _correlation(params: JobParams) -> Any:
 
     return get_correlation_model(name, dict(params.ground_motion_correlation_params),
                                  where=params.where("ground_motion_correlation_model"))
+
+
+def _check_correlation_gsims(params: JobParams, correlation: Any, gsims: Any) -> None:
+    """A spatial correlation model acts on intra-event residuals: every GSIM needs them."""
+    if correlation is None:
+        return
+    for gsim in gsims:
+        if "Intra event" not in type(gsim).DEFINED_FOR_STANDARD_DEVIATION_TYPES:
+            raise InputError(
+                f"{params.where('ground_motion_correlation_model')}: "
+                f"ground_motion_correlation_model = {params.ground_motion_correlation_model} "
+                f"needs GSIMs with inter- and intra-event standard deviations, but {gsim!r} "
+                "has only a total standard deviation; remove the correlation model or use "
+                "another GSIM")
 
 
 def _scenario_inputs(params: JobParams) -> Any:
@@ -145,6 +162,8 @@ def _scenario_inputs(params: JobParams) -> Any:
                 raise InputError(f"{params.where('intensity_measure_types')}: {exc}") from None
         gsims.append((branch.code, gsim, branch.weight))
     distances = params.maximum_distance or {"default": 300.0}
+    correlation = _correlation(params)
+    _check_correlation_gsims(params, correlation, [gsim for _, gsim, _ in gsims])
     return ScenarioInputs(
         sites=read_sites(params),
         rupture=rupture,
@@ -154,7 +173,7 @@ def _scenario_inputs(params: JobParams) -> Any:
         ses_seed=params.ses_seed,
         truncation_level=params.truncation_level,
         maximum_distance=distances.get(trt, distances.get("default", 300.0)),
-        correlation=_correlation(params),
+        correlation=correlation,
         minimum_intensity=dict(params.minimum_intensity),
     )
 

@@ -1,0 +1,112 @@
+"""Scenario jobs end to end: the demo, executors, and bad input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from toolkit.config import Settings
+from toolkit.engine.hazard.gmf import GmfWarning
+from toolkit.errors import InputError
+from toolkit.jobs.runner import demo_job_ini, run_job
+from toolkit.store import open_reader
+from toolkit.store.gmf import load_gmf
+
+DEMO = demo_job_ini().parents[1] / "scenario" / "job.ini"
+
+
+def _job(tmp_path: Path, **changes: str) -> Path:
+    """The scenario demo with absolute input paths and some keys replaced."""
+    text = DEMO.read_text()
+    for key in ("sites_csv", "rupture_model_file", "gsim_logic_tree_file"):
+        text = re.sub(rf"^{key}\s*=\s*(\S+)", lambda m, k=key: f"{k} = {DEMO.parent / m[1]}",
+                      text, flags=re.M)
+    for key, value in changes.items():
+        text, n = re.subn(rf"^{key}\s*=.*$", f"{key} = {value}", text, flags=re.M)
+        if n == 0:
+            text += f"\n{key} = {value}\n"
+    path = tmp_path / "job.ini"
+    path.write_text(text)
+    return path
+
+
+def _load(settings: Settings, calc_id: int):
+    with open_reader(settings.data_dir, calc_id) as reader:
+        return load_gmf(reader)
+
+
+def test_demo_scenario(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    calc_id = run_job(DEMO, settings, export_dir=tmp_path / "out", progress=False)
+    gmf = _load(settings, calc_id)
+    assert len(gmf.realizations) == 2 and len(gmf.events) == 200
+    assert gmf.imts == ["PGA", "SA(1.0)"]
+    assert np.all(np.isfinite(gmf.sig_inter)) and np.all(gmf.sig_inter > 0)  # tau of both
+    assert set(np.unique(gmf.events["rlz_id"])) == {0, 1}
+    # every site is within 200 km: one row per event and site (minimum_intensity is tiny)
+    assert len(gmf.gmf_gmv) == 200 * 80
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {f"gmf-data_{calc_id}.csv", f"events_{calc_id}.csv", f"sitemesh_{calc_id}.csv",
+            f"avg_gmf_{calc_id}.csv", f"sigma_epsilon_{calc_id}.csv"} <= names
+
+
+def test_scenario_does_not_depend_on_the_executor(tmp_path):
+    job = _job(tmp_path, number_of_ground_motion_fields="20")
+    results = []
+    for executor in ("serial", "processpool"):
+        settings = Settings(data_dir=tmp_path / executor, executor=executor, num_workers=2)
+        results.append(_load(settings, run_job(job, settings, progress=False)))
+    a, b = results
+    np.testing.assert_array_equal(a.gmf_gmv, b.gmf_gmv)
+    np.testing.assert_array_equal(a.eps_inter, b.eps_inter)
+
+
+def test_same_seed_same_fields_other_seed_other_fields(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    first = _load(settings, run_job(_job(tmp_path, number_of_ground_motion_fields="5"),
+                                    settings, progress=False))
+    again = _load(settings, run_job(_job(tmp_path, number_of_ground_motion_fields="5"),
+                                    settings, progress=False))
+    other = _load(settings, run_job(_job(tmp_path, number_of_ground_motion_fields="5",
+                                         ses_seed="43"), settings, progress=False))
+    np.testing.assert_array_equal(first.gmf_gmv, again.gmf_gmv)
+    assert not np.allclose(first.gmf_gmv, other.gmf_gmv)
+
+
+def test_rupture_beyond_maximum_distance_gives_an_empty_result_and_a_message(tmp_path):
+    sites = tmp_path / "far.csv"
+    sites.write_text("lon,lat\n20.0,45.0\n20.1,45.0\n")
+    settings = Settings(data_dir=tmp_path / "data")
+    with pytest.warns(GmfWarning, match="no site is within maximum_distance = 200 km"):
+        calc_id = run_job(_job(tmp_path, sites_csv=str(sites)), settings,
+                          export_dir=tmp_path / "out", progress=False)
+    gmf = _load(settings, calc_id)
+    assert len(gmf.gmf_gmv) == 0 and len(gmf.events) == 200
+    lines = (tmp_path / "out" / f"gmf-data_{calc_id}.csv").read_text().splitlines()
+    assert len(lines) == 2  # comment and header only
+
+
+def test_correlation_with_a_total_sigma_gsim_is_refused_before_registering(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    job = _job(tmp_path, gsim="SadighEtAl1997")
+    text = re.sub(r"^gsim_logic_tree_file\s*=.*$", "", job.read_text(), flags=re.M)
+    job.write_text(text)
+    with pytest.raises(InputError, match=r"JB2009 needs GSIMs with inter- and intra-event.*"
+                                         r"SadighEtAl1997"):
+        run_job(job, settings, progress=False)
+    assert not settings.data_dir.exists() or not list(settings.data_dir.glob("calc_*"))
+
+
+def test_total_sigma_gsim_without_correlation_warns_once_and_runs(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    job = _job(tmp_path, gsim="SadighEtAl1997", ground_motion_correlation_model="",
+               ground_motion_correlation_params="", number_of_ground_motion_fields="10")
+    text = re.sub(r"^gsim_logic_tree_file\s*=.*$", "", job.read_text(), flags=re.M)
+    job.write_text(text)
+    with pytest.warns(GmfWarning, match="only total standard deviation"):
+        calc_id = run_job(job, settings, progress=False)
+    gmf = _load(settings, calc_id)
+    assert np.all(np.isnan(gmf.sig_inter)) and len(gmf.events) == 10
