@@ -120,6 +120,18 @@ def test_qa_event_based_case_1(shared_dir, tmp_path):
                                                                  1)] * eff_time
         assert abs(int(row["multiplicity"]) - mean) <= Z * np.sqrt(mean)
     assert len(gmf.events) == int(gmf.ruptures["multiplicity"].sum())
+    # OpenQuake's run of the same job (cli-exports/calc_5): 199,413 events and these
+    # multiplicities; both samples are Poisson: two-sample bounds
+    sample = shared_dir / "reference" / "openquake" / "cli-exports" / "calc_5"
+    _, oq_ruptures = read_oq_csv(sample / "ruptures_5.csv")
+    oq_mult = {(round(m, 1), round(d, 1)): n for m, d, n in zip(
+        oq_ruptures["mag"], oq_ruptures["centroid_depth"], oq_ruptures["multiplicity"],
+        strict=True)}
+    for row in gmf.ruptures:
+        key = (round(float(row["mag"]), 1), round(float(row["centroid_depth"]), 1))
+        ours_n, theirs_n = int(row["multiplicity"]), int(oq_mult[key])
+        assert abs(ours_n - theirs_n) <= Z * np.sqrt(ours_n + theirs_n), key
+    assert abs(len(gmf.events) - 199_413) <= Z * np.sqrt(len(gmf.events) + 199_413)
     # the curve against OpenQuake's (both Monte Carlo: combined error)
     _, expected = read_oq_csv(case / "expected" / "hazard_curve-smltp_b1-gsimltp_b1.csv")
     theirs = expected[[c for c in expected.columns if c.startswith("poe-")]].to_numpy(float)[0]
