@@ -110,3 +110,42 @@ def test_total_sigma_gsim_without_correlation_warns_once_and_runs(tmp_path):
         calc_id = run_job(job, settings, progress=False)
     gmf = _load(settings, calc_id)
     assert np.all(np.isnan(gmf.sig_inter)) and len(gmf.events) == 10
+
+
+def _event_based_job(tmp_path: Path, **changes: str) -> Path:
+    """The classical demo as an event-based job."""
+    classical = demo_job_ini()
+    text = classical.read_text().replace("calculation_mode = classical",
+                                         "calculation_mode = event_based")
+    for key in ("sites_csv", "source_model_logic_tree_file", "gsim_logic_tree_file"):
+        text = re.sub(rf"^{key}\s*=\s*(\S+)",
+                      lambda m, k=key: f"{k} = {classical.parent / m[1]}", text, flags=re.M)
+    for key, value in {"ses_per_logic_tree_path": "20", **changes}.items():
+        text += f"\n{key} = {value}\n"
+    path = tmp_path / "event_based.ini"
+    path.write_text(text)
+    return path
+
+
+def test_event_based_ruptures_only(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    calc_id = run_job(_event_based_job(tmp_path, ground_motion_fields="false"), settings,
+                      export_dir=tmp_path / "out", progress=False)
+    gmf = _load(settings, calc_id)
+    assert len(gmf.ruptures) > 0 and len(gmf.events) == 2 * gmf.ruptures["multiplicity"].sum()
+    assert len(gmf.gmf_gmv) == 0 and gmf.curves is None
+    assert (tmp_path / "out" / f"ruptures_{calc_id}.csv").exists()
+
+
+def test_event_based_curves_maps_and_spectra_are_exported(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    calc_id = run_job(_event_based_job(tmp_path, hazard_curves_from_gmfs="true"), settings,
+                      export_dir=tmp_path / "out", progress=False)
+    gmf = _load(settings, calc_id)
+    assert gmf.curves is not None and gmf.curves.maps_stats
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    for name in (f"hazard_curve-mean-PGA_{calc_id}.csv", f"hazard_map-mean_{calc_id}.csv",
+                 f"hazard_uhs-mean_{calc_id}.csv", f"quantile_curve-0.16-PGA_{calc_id}.csv"):
+        assert name in names, sorted(names)
+    header = (tmp_path / "out" / f"hazard_curve-mean-PGA_{calc_id}.csv").read_text()
+    assert header.splitlines()[1].startswith("custom_site_id,lon,lat,depth,poe-")

@@ -301,10 +301,17 @@ def export_event_based_mfd(
 def export_gmf_hcurves(
     o: GmfOutputs, calc_id: int, export_dir: Path, meta: ExportMeta
 ) -> list[Path]:
-    """Hazard curves from the GMFs, with ``custom_site_id`` first (none without curves)."""
+    """Hazard curves from the GMFs, with ``custom_site_id`` first (none without curves), and
+    the hazard maps and uniform hazard spectra from them when the job asks for ``poes``."""
     if o.curves is None:
         return []
-    return export_hcurves(o.curves, calc_id, export_dir, meta, custom_site_id=True)
+    from toolkit.store.exporters import available_exports, exporters
+
+    paths = export_hcurves(o.curves, calc_id, export_dir, meta, custom_site_id=True)
+    for name in available_exports(o.curves):
+        if name not in ("hcurves", "realizations"):
+            paths.extend(exporters.get(name)(o.curves, calc_id, export_dir, meta))
+    return paths
 
 
 # -- registry by OpenQuake output name --------------------------------------------------------
