@@ -30,13 +30,18 @@ from toolkit.io.sites import read_sites
 __all__ = ["load_job", "build_inputs", "input_files", "SUPPORTED_MODES"]
 
 
-def load_job(job_ini: str | Path, *, modes: list[str] | None = None) -> JobParams:
+def load_job(
+    job_ini: str | Path,
+    *,
+    modes: list[str] | None = None,
+    overrides: dict[str, str] | None = None,
+) -> JobParams:
     """Read and validate a job.ini (see :func:`toolkit.io.jobini.read_job_ini`)."""
     if modes is None:
         from toolkit.engine.hazard.calculators import calculators
 
         modes = calculators.names()
-    return read_job_ini(job_ini, modes=modes)
+    return read_job_ini(job_ini, modes=modes, overrides=overrides)
 
 
 def _gsim_logic_tree(params: JobParams) -> GsimLogicTree:
@@ -54,7 +59,8 @@ def _source_model_branches(params: JobParams) -> list[SourceModelBranch]:
 
 
 #: calculation modes build_inputs supports
-SUPPORTED_MODES = ("classical", "event_based", "scenario")
+SUPPORTED_MODES = ("classical", "event_based", "scenario", "scenario_damage", "scenario_risk",
+                   "event_based_risk", "classical_risk", "classical_damage")
 
 
 def build_inputs(params: JobParams) -> Any:
@@ -62,8 +68,9 @@ def build_inputs(params: JobParams) -> Any:
 
     Returns
     -------
-    ClassicalInputs, EventBasedInputs or ScenarioInputs
-        for ``calculation_mode`` classical, event_based or scenario.
+    ClassicalInputs, EventBasedInputs, ScenarioInputs or RiskInputs
+        for ``calculation_mode`` classical, event_based, scenario or one of the risk modes
+        (built by :func:`toolkit.io.risk_inputs.build_risk_inputs`).
     """
     mode = params.calculation_mode
     if mode not in SUPPORTED_MODES:
@@ -71,6 +78,10 @@ def build_inputs(params: JobParams) -> Any:
             f"{params.where('calculation_mode')}: calculation_mode "
             f"{mode!r} is not supported yet; supported: {list(SUPPORTED_MODES)}"
         )
+    if mode in SUPPORTED_MODES[3:]:  # the risk modes
+        from toolkit.io.risk_inputs import build_risk_inputs
+
+        return build_risk_inputs(params)
     if mode == "scenario":
         return _scenario_inputs(params)
     if params.investigation_time is None:
@@ -132,7 +143,9 @@ def _check_correlation_gsims(params: JobParams, correlation: Any, gsims: Any) ->
                 "another GSIM")
 
 
-def _scenario_inputs(params: JobParams) -> Any:
+def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | None = None
+                     ) -> Any:
+    """ScenarioInputs of the job (``sites`` and ``imts`` default to the job's own)."""
     from toolkit.engine.hazard.calculators.scenario import ScenarioInputs
     from toolkit.io.ruptures import read_rupture_model, rupture_from_dict
 
@@ -152,7 +165,7 @@ def _scenario_inputs(params: JobParams) -> Any:
         raise InputError(f"{gsim_lt.source}: the scenario rupture's tectonic region type "
                          f"{trt!r} has no GSIM branch set (have: {gsim_lt.trts})")
     gsims = []
-    imts = list(params.imtls_by_imt)
+    imts = list(params.imtls_by_imt) if imts is None else list(imts)
     for branch in branch_set.branches:
         gsim = branch.instantiate()
         for imt in imts:
@@ -165,7 +178,7 @@ def _scenario_inputs(params: JobParams) -> Any:
     correlation = _correlation(params)
     _check_correlation_gsims(params, correlation, [gsim for _, gsim, _ in gsims])
     return ScenarioInputs(
-        sites=read_sites(params),
+        sites=read_sites(params) if sites is None else sites,
         rupture=rupture,
         gsims=gsims,
         imts=imts,
@@ -178,8 +191,10 @@ def _scenario_inputs(params: JobParams) -> Any:
     )
 
 
-def _classical_inputs(params: JobParams) -> Any:
-    sites = read_sites(params)
+def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any] | None = None
+                      ) -> Any:
+    """ClassicalInputs of the job (``sites`` and ``imtls`` default to the job's own)."""
+    sites = read_sites(params) if sites is None else sites
     branches = _source_model_branches(params)
     gsim_lt = _gsim_logic_tree(params)
     models = [read_source_models(branch.files, params=params) for branch in branches]
@@ -210,7 +225,7 @@ def _classical_inputs(params: JobParams) -> Any:
         )
         for rlz in realizations
     ]
-    imtls = params.imtls_by_imt
+    imtls = params.imtls_by_imt if imtls is None else imtls
     for rlz in rlzs:
         for gsim in rlz.gsim_by_trt.values():
             for imt in imtls:
@@ -246,4 +261,9 @@ def input_files(params: JobParams) -> list[Path]:
     if params.source_model_logic_tree_file is not None:
         for branch in read_source_model_logic_tree(params.source_model_logic_tree_file):
             files.extend(branch.files)
+    files.extend(params.exposure_file)  # risk inputs
+    files.extend(path for by_loss_type in params.risk_files.values()
+                 for path in by_loss_type.values())
+    files.extend(path for path in (params.gmfs_file, params.taxonomy_mapping_csv)
+                 if path is not None)
     return files

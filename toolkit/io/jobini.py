@@ -45,6 +45,8 @@ __all__ = [
     "linscale",
     "CALCULATION_MODES",
     "KNOWN_KEYS",
+    "RISK_MODES",
+    "check_risk_requirements",
 ]
 
 
@@ -215,6 +217,47 @@ class JobParams:
         e.g. ``{"vs30_clustering": True}``.
     minimum_intensity : dict of str -> float
         Ground-motion values below this (per IMT, or ``"default"``) are discarded.
+
+    Risk parameters (calculation modes ``scenario_damage``, ``scenario_risk``,
+    ``event_based_risk``, ``classical_risk``, ``classical_damage``):
+
+    exposure_file : tuple of Path
+        The exposure model(s) (space-separated in the file).
+    risk_files : dict of str -> dict of str -> Path
+        ``{"fragility": {"structural": path}, "vulnerability": {...}}`` from the
+        ``<loss_type>_<kind>_file`` keys (``fragility_file`` / ``vulnerability_file`` alone
+        mean ``structural``).
+    asset_hazard_distance : float
+        km; an asset farther than this from every hazard site is discarded (default 15).
+    discrete_damage_distribution, modal_damage_state : bool
+    gmfs_file : Path or None
+        Ground-motion fields from a CSV file (``gmfs_file`` or ``gmfs_csv``).
+    minimum_asset_loss : dict of str -> float
+        Loss type (or ``"default"``) -> asset losses below this are set to 0.
+    aggregate_by : tuple of tuple of str
+        Tag combinations to aggregate by: ``taxonomy, OCC; NAME_1`` is
+        ``(("taxonomy", "OCC"), ("NAME_1",))``.
+    return_periods : tuple of float
+        Of the aggregate loss curves (years, increasing); empty = the default periods.
+    risk_investigation_time : float or None
+        years; default the investigation time.
+    asset_correlation : float
+        In [0, 1].
+    hazard_calculation_id : int or None
+        Take the hazard from a previous calculation.
+    taxonomy_mapping_csv : Path or None
+    region : ndarray (n, 2) or None
+        lon, lat of a polygon: sites and assets outside it are discarded.
+    lrem_steps_per_interval : int
+        Classical risk loss-ratio grid refinement (0 = OpenQuake's default, 1 here).
+    steps_per_interval : int
+        Classical damage refinement of the hazard levels.
+    time_event : str
+        Occupancy period of the ``occupants`` loss type (``"avg"``: mean of the periods).
+    ignore_covs : bool
+        Use the mean loss ratios of the vulnerability functions (no sampling).
+    continuous_fragility_discretization : int
+        Hazard levels per continuous fragility function when the job gives none.
     """
 
     job_ini: Path
@@ -264,6 +307,25 @@ class JobParams:
     ground_motion_correlation_model: str | None = None
     ground_motion_correlation_params: dict[str, Any] = field(default_factory=dict)
     minimum_intensity: dict[str, float] = field(default_factory=dict)
+    exposure_file: tuple[Path, ...] = ()
+    risk_files: dict[str, dict[str, Path]] = field(default_factory=dict)
+    asset_hazard_distance: float = 15.0
+    discrete_damage_distribution: bool = False
+    modal_damage_state: bool = False
+    gmfs_file: Path | None = None
+    minimum_asset_loss: dict[str, float] = field(default_factory=dict)
+    aggregate_by: tuple[tuple[str, ...], ...] = ()
+    return_periods: tuple[float, ...] = ()
+    risk_investigation_time: float | None = None
+    asset_correlation: float = 0.0
+    hazard_calculation_id: int | None = None
+    taxonomy_mapping_csv: Path | None = None
+    region: np.ndarray | None = None
+    lrem_steps_per_interval: int = 0
+    steps_per_interval: int = 1
+    time_event: str = "avg"
+    ignore_covs: bool = False
+    continuous_fragility_discretization: int = 20
 
     @property
     def imts(self) -> list[Any]:
@@ -690,7 +752,12 @@ def _warn_unknown(path: Path, key: str, line: int) -> None:
                   JobIniWarning, stacklevel=3)
 
 
-def read_job_ini(path: str | Path, *, modes: Iterable[str] | None = None) -> JobParams:
+def read_job_ini(
+    path: str | Path,
+    *,
+    modes: Iterable[str] | None = None,
+    overrides: dict[str, str] | None = None,
+) -> JobParams:
     """Read and validate an OpenQuake job.ini.
 
     Parameters
@@ -699,6 +766,9 @@ def read_job_ini(path: str | Path, *, modes: Iterable[str] | None = None) -> Job
         The job file. Relative paths inside it are relative to its directory.
     modes : iterable of str, optional
         Accepted calculation modes (default :data:`CALCULATION_MODES`).
+    overrides : dict of str -> str, optional
+        Values that replace (or add to) the file's, as text, e.g.
+        ``{"hazard_calculation_id": "3"}`` (OpenQuake's ``--hc`` and ``hazard_job_id``).
 
     Returns
     -------
@@ -719,6 +789,9 @@ def read_job_ini(path: str | Path, *, modes: Iterable[str] | None = None) -> Job
     """
     path = Path(path)
     values, lines = parse_ini(path)
+    for key, value in (overrides or {}).items():  # e.g. the server's hazard_job_id
+        values[key.lower()] = str(value)
+        lines.pop(key.lower(), None)
     for key, line in lines.items():
         if key not in KNOWN_KEYS and not _RISK_FILE.match(key):
             _warn_unknown(path, key, line)
@@ -820,6 +893,7 @@ def read_job_ini(path: str | Path, *, modes: Iterable[str] | None = None) -> Job
         ground_motion_correlation_model=r.text("ground_motion_correlation_model"),
         ground_motion_correlation_params=r.dict_("ground_motion_correlation_params") or {},
         minimum_intensity=r.minimum_intensity(),
+        **_risk_params(r),
     )
     _check_requirements(params, r)
     if values.get("site_model_file"):
@@ -837,6 +911,256 @@ def _with_default(values: dict[str, float], *, use_max: bool) -> dict[str, float
     if not values or "default" in values:
         return values
     return {**values, "default": max(values.values()) if use_max else 0.0}
+
+
+#: calculation modes of the risk calculators (they need an exposure and a risk model)
+RISK_MODES = ("scenario_damage", "scenario_risk", "event_based_risk", "classical_risk",
+              "classical_damage")
+_DAMAGE_MODES = frozenset({"scenario_damage", "classical_damage"})
+
+
+def _risk_files(r: _Reader) -> dict[str, dict[str, Path]]:
+    """``{kind: {loss_type: path}}`` of the ``<loss_type>_<kind>_file`` keys."""
+    out: dict[str, dict[str, Path]] = {}
+    for key in r.values:
+        match = _RISK_FILE.match(key)
+        if match:
+            kind = match.group(1)
+            loss_type = key[: -len(f"_{kind}_file")]
+        elif key in ("fragility_file", "vulnerability_file", "consequence_file"):
+            kind, loss_type = key[: -len("_file")], "structural"
+        else:
+            continue
+        path = r.path_(key, must_exist=False)
+        if path is None:
+            continue
+        files = out.setdefault(kind, {})
+        if loss_type in files:
+            raise InputError(f"{r.where(key)}: {key}: the {kind} model of loss type "
+                             f"{loss_type!r} is given twice")
+        files[loss_type] = path
+    return out
+
+
+def _polygon(r: _Reader, key: str) -> np.ndarray | None:
+    """A polygon ``lon lat, lon lat, ...`` (at least 3 vertices) as an (n, 2) array."""
+    value = r.text(key)
+    if value is None:
+        return None
+    rows = []
+    for number, item in enumerate(value.replace("\n", " ").split(","), start=1):
+        try:
+            coords = [float(x) for x in item.split()]
+        except ValueError:
+            coords = []
+        if len(coords) != 2 or not all(map(math.isfinite, coords)):
+            raise InputError(f"{r.where(key)}: {key} vertex {number} ({item.strip()!r}) must "
+                             "be 'lon lat'")
+        if abs(coords[0]) > 180 or abs(coords[1]) > 90:
+            raise InputError(f"{r.where(key)}: {key} vertex {number} ({item.strip()!r}) is "
+                             "out of range (lon in [-180, 180], lat in [-90, 90])")
+        rows.append(coords)
+    if len(rows) < 3:
+        raise InputError(f"{r.where(key)}: {key} must be a polygon of at least 3 vertices "
+                         f"'lon lat, lon lat, lon lat', got {len(rows)}")
+    return np.array(rows, dtype=float)
+
+
+def _aggregate_by(r: _Reader) -> tuple[tuple[str, ...], ...]:
+    """``taxonomy, OCC; NAME_1`` -> ``(("taxonomy", "OCC"), ("NAME_1",))``."""
+    value = r.text("aggregate_by")
+    if value is None:
+        return ()
+    groups = []
+    for part in value.split(";"):
+        tags = tuple(t for t in _SPLIT.split(part.strip()) if t)
+        if not tags:
+            raise r.fail("aggregate_by", "tag names separated by commas, groups by semicolons "
+                         "(e.g. 'taxonomy, OCC; NAME_1')")
+        if len(set(tags)) != len(tags):
+            raise InputError(f"{r.where('aggregate_by')}: aggregate_by repeats a tag in "
+                             f"{', '.join(tags)}")
+        if tags in groups:
+            raise InputError(f"{r.where('aggregate_by')}: aggregate_by gives "
+                             f"{', '.join(tags)} twice")
+        groups.append(tags)
+    return tuple(groups)
+
+
+def _loss_dict(r: _Reader, key: str) -> dict[str, float]:
+    """A non-negative number (for every loss type) or a dict loss type -> number."""
+    value = r.text(key)
+    if value is None:
+        return {}
+    expected = "a non-negative number or a dict {loss_type: number}"
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if number is not None:
+        if not math.isfinite(number) or number < 0:
+            raise r.fail(key, expected)
+        return {"default": number}
+    data = r.literal(key)
+    if not isinstance(data, dict):
+        raise r.fail(key, expected)
+    out = {}
+    for name, x in data.items():
+        if (not isinstance(name, str) or not isinstance(x, int | float) or isinstance(x, bool)
+                or not math.isfinite(x) or x < 0):
+            raise r.fail(key, expected)
+        out[name] = float(x)
+    return out
+
+
+def _return_periods(r: _Reader) -> tuple[float, ...]:
+    key = "return_periods"
+    value = r.text(key)
+    if value is None:
+        return ()
+    expected = "a list of distinct positive numbers (years), e.g. [10, 50, 100, 500]"
+    text = value.strip()
+    try:
+        items = (r.literal(key) if text.startswith(("[", "("))
+                 else [float(x) for x in _SPLIT.split(text) if x])
+    except ValueError:
+        raise r.fail(key, expected) from None
+    if not isinstance(items, list) or not items or not all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in items):
+        raise r.fail(key, expected)
+    periods = [float(x) for x in items]
+    if any(not math.isfinite(x) or x <= 0 for x in periods) or len(set(periods)) != len(
+            periods):
+        raise r.fail(key, expected)
+    return tuple(sorted(periods))
+
+
+def _distance(r: _Reader, key: str, default: float) -> float:
+    """A positive number, or a dict whose ``default`` (else largest) entry is taken."""
+    values = r.per_trt(key, default=default, positive=True)
+    return values.get("default", max(values.values()))
+
+
+def _risk_params(r: _Reader) -> dict[str, Any]:
+    """The typed risk parameters of :class:`JobParams`."""
+    exposure = []
+    for token in (r.text("exposure_file") or "").split():
+        path = Path(token).expanduser()
+        exposure.append(path if path.is_absolute() else r.input_dir / path)
+    if r.text("gmfs_file") is not None and r.text("gmfs_csv") is not None:
+        raise InputError(f"{r.where('gmfs_csv')}: give either gmfs_file or gmfs_csv (the same "
+                         "parameter), not both")
+    gmfs = r.path_("gmfs_file", must_exist=False) or r.path_("gmfs_csv", must_exist=False)
+    correlation = r.number("asset_correlation", default=0.0, nonnegative=True)
+    if correlation > 1:
+        raise r.fail("asset_correlation", "a number in [0, 1] (0 or 1 in OpenQuake)")
+    time_event = r.text("time_event") or "avg"
+    return {
+        "exposure_file": tuple(exposure),
+        "risk_files": _risk_files(r),
+        "asset_hazard_distance": _distance(r, "asset_hazard_distance", 15.0),
+        "discrete_damage_distribution": bool(r.boolean("discrete_damage_distribution", False)),
+        "modal_damage_state": bool(r.boolean("modal_damage_state", False)),
+        "gmfs_file": gmfs,
+        "minimum_asset_loss": _loss_dict(r, "minimum_asset_loss"),
+        "aggregate_by": _aggregate_by(r),
+        "return_periods": _return_periods(r),
+        "risk_investigation_time": r.number("risk_investigation_time", positive=True),
+        "asset_correlation": correlation,
+        "hazard_calculation_id": r.integer("hazard_calculation_id", minimum=1),
+        "taxonomy_mapping_csv": r.path_("taxonomy_mapping_csv", must_exist=False),
+        "region": _polygon(r, "region"),
+        "lrem_steps_per_interval": r.integer("lrem_steps_per_interval", default=0, minimum=0),
+        "steps_per_interval": r.integer("steps_per_interval", default=1, minimum=1),
+        "time_event": time_event,
+        "ignore_covs": bool(r.boolean("ignore_covs", False)),
+        "continuous_fragility_discretization": r.integer(
+            "continuous_fragility_discretization", default=20, minimum=2),
+    }
+
+
+def check_risk_requirements(p: JobParams) -> None:
+    """Check the keys and files that a risk calculation mode needs.
+
+    Called when the inputs of a risk calculation are built (not by :func:`read_job_ini`, so
+    that a risk job can be read for its hazard parameters alone).
+
+    Raises
+    ------
+    InputError
+        A missing key (the exposure, the fragility or vulnerability model of the mode, where
+        the ground motion comes from, the hazard parameters), conflicting keys, or a file that
+        does not exist (naming the job file, the line and the key).
+    """
+    mode = p.calculation_mode
+    path = p.job_ini
+    if mode not in RISK_MODES:
+        raise InputError(f"{p.where('calculation_mode')}: {mode!r} is not a risk calculation "
+                         f"mode ({', '.join(RISK_MODES)})")
+
+    def missing(key: str, why: str) -> InputError:
+        return InputError(f"{path}: missing {key} ({why}); required for calculation_mode "
+                          f"{mode!r}")
+
+    if not p.exposure_file:
+        raise missing("exposure_file", "the exposure model: the assets at risk")
+    kind = "fragility" if mode in _DAMAGE_MODES else "vulnerability"
+    if not p.risk_files.get(kind):
+        given = [f"{lt}_{k}_file" for k, files in p.risk_files.items() for lt in files]
+        also = f"; the job gives only {', '.join(given)}" if given else ""
+        raise missing(f"structural_{kind}_file",
+                      f"or another <loss_type>_{kind}_file: the {kind} model{also}")
+    from_parent = p.hazard_calculation_id is not None
+    if mode.startswith("scenario"):
+        rupture = p.rupture_model_file is not None or p.rupture_dict is not None
+        sources = [name for name, given in (("gmfs_file", p.gmfs_file is not None),
+                                            ("rupture_model_file", rupture),
+                                            ("hazard_calculation_id", from_parent)) if given]
+        if not sources:
+            raise missing("gmfs_file", "or rupture_model_file, or hazard_calculation_id: "
+                          "where the ground motion comes from")
+        if len(sources) > 1:
+            raise InputError(f"{path}: give only one of gmfs_file, rupture_model_file and "
+                             f"hazard_calculation_id (the job gives {', '.join(sources)})")
+        if rupture:
+            if p.rupture_model_file is not None and p.rupture_dict is not None:
+                raise InputError(f"{p.where('rupture_dict')}: give either rupture_model_file "
+                                 "or rupture_dict, not both")
+            if p.gsim is None and p.gsim_logic_tree_file is None:
+                raise missing("gsim", "or gsim_logic_tree_file: the ground-motion models")
+            if p.number_of_ground_motion_fields is None:
+                raise missing("number_of_ground_motion_fields",
+                              "GMFs per ground-motion model")
+    elif not from_parent:
+        if p.source_model_logic_tree_file is None:
+            raise missing("source_model_logic_tree_file", "the source-model logic tree, or "
+                          "hazard_calculation_id")
+        if p.gsim is None and p.gsim_logic_tree_file is None:
+            raise missing("gsim_logic_tree_file", "or gsim: the ground-motion models")
+        if p.investigation_time is None:
+            raise missing("investigation_time", "years")
+        if not p.maximum_distance:
+            raise missing("maximum_distance", "km")
+    computes = not from_parent and p.gmfs_file is None
+    if computes and not p.raw.get("site_model_file") and p.reference_vs30_value is None:
+        raise missing("reference_vs30_value", "the vs30 of the sites in m/s, or a "
+                      "site_model_file")
+    n_gmfs = p.number_of_ground_motion_fields
+    if n_gmfs is not None and n_gmfs < 1:
+        raise InputError(f"{p.where('number_of_ground_motion_fields')}: "
+                         f"number_of_ground_motion_fields must be a positive integer, got "
+                         f"{n_gmfs}: zero ground-motion fields would compute nothing")
+    files = [("exposure_file", f) for f in p.exposure_file]
+    files += [(f"{lt}_{kind}_file", f) for kind, by_lt in p.risk_files.items()
+              for lt, f in by_lt.items()]
+    files += [(key, f) for key, f in (("taxonomy_mapping_csv", p.taxonomy_mapping_csv),
+                                      ("gmfs_csv" if "gmfs_csv" in p.raw else "gmfs_file",
+                                       p.gmfs_file)) if f is not None]
+    for key, file in files:
+        if key not in p.raw:  # fragility_file alone means structural_fragility_file
+            key = key.split("_", 1)[1]
+        if not file.is_file():
+            raise InputError(f"{p.where(key)}: {key} refers to a missing file: {file}")
 
 
 def _check_requirements(p: JobParams, r: _Reader) -> None:

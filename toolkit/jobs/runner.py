@@ -80,6 +80,115 @@ def _gmf_outputs(result: Any, individual_rlzs: bool) -> Any:
     )
 
 
+def _risk_outputs(result: Any, individual_rlzs: bool) -> Any:
+    """RiskOutputs of a RiskResult, with its hazard part as the store's outputs."""
+    from toolkit.engine.hazard.calculators.gmfs import GmfResult
+    from toolkit.store.risk import RiskOutputs
+
+    hazard = result.hazard
+    if isinstance(hazard, GmfResult):
+        hazard = _gmf_outputs(hazard, individual_rlzs)
+    elif hazard is not None:
+        hazard = _hazard_outputs(hazard, individual_rlzs)
+    return RiskOutputs(
+        mode=result.mode, assets=result.assets, site_id=result.site_id,
+        loss_types=result.loss_types, damage_states=result.damage_states,
+        realizations=result.realizations, avg=result.avg, aggregates=result.aggregates,
+        events=result.events, event_totals=result.event_totals,
+        return_periods=result.return_periods, loss_curves=result.loss_curves,
+        investigation_time=result.investigation_time,
+        risk_investigation_time=result.risk_investigation_time,
+        effective_time=result.effective_time,
+        ses_per_logic_tree_path=result.ses_per_logic_tree_path,
+        modal_damage_state=result.modal_damage_state, quantiles=result.quantiles,
+        sites_from_csv=result.sites_from_csv, hazard=hazard,
+        hazard_calculation_id=result.hazard_calculation_id, individual_rlzs=individual_rlzs)
+
+
+#: risk modes -> the kind of hazard they take from ``hazard_calculation_id``
+_PARENT_HAZARD = {"scenario_damage": "scenario", "scenario_risk": "scenario",
+                  "event_based_risk": "event_based", "classical_risk": "classical",
+                  "classical_damage": "classical"}
+
+
+def parent_hazard(settings: Settings, calc_id: int, mode: str) -> Any:
+    """The hazard of a previous calculation, as the engine's result object.
+
+    ``GmfResult`` (scenario / event-based GMFs) or ``ClassicalResult`` (hazard curves) from
+    the datastore of ``calc_id`` (or of its own ``hazard_calculation_id``, for a risk
+    calculation that took its hazard from another one).
+
+    Raises
+    ------
+    InputError
+        ``calc_id`` does not exist, is not complete, or has no hazard of the kind ``mode``
+        needs.
+    """
+    from toolkit.engine.hazard.calculators.classical import ClassicalResult
+    from toolkit.engine.hazard.calculators.gmfs import GmfResult, GmfRows
+    from toolkit.engine.hazard.imt import from_string
+    from toolkit.store import Catalogue, load_gmf, load_hazard, open_reader
+
+    where = f"hazard_calculation_id = {calc_id}"
+    want = _PARENT_HAZARD.get(mode, "")
+    seen: set[int] = set()
+    current = calc_id
+    while True:
+        if not settings.catalogue_path.exists():
+            raise InputError(f"{where}: there is no calculation {current} (no catalogue in "
+                             f"{settings.data_dir})")
+        with Catalogue(settings.catalogue_path) as catalogue:
+            try:
+                rec = catalogue.get(current)
+            except NotFound:
+                raise InputError(f"{where}: there is no calculation {current} in the "
+                                 f"catalogue of {settings.data_dir}") from None
+        if rec.status != "complete":
+            raise InputError(f"{where}: calculation {current} is {rec.status}, not complete; "
+                             "its hazard cannot be used")
+        seen.add(current)
+        with open_reader(settings.data_dir, current) as reader:
+            if "gmf_data" in reader:
+                outputs, kind = load_gmf(reader), "gmf"
+            elif "hcurves-rlzs" in reader:
+                outputs, kind = load_hazard(reader), "curves"
+            else:
+                parent = int(reader.get_attrs("/").get("hazard_calculation_id", 0) or 0)
+                if parent and parent not in seen:
+                    current = parent
+                    continue
+                raise InputError(f"{where}: calculation {current} ({rec.calculation_mode}) "
+                                 "stored no ground-motion fields and no hazard curves")
+        break
+    if kind == "gmf" and want in ("scenario", "event_based") and outputs.mode == want:
+        return GmfResult(
+            mode=outputs.mode, sites=outputs.sites,
+            imts=[from_string(i) for i in outputs.imts],
+            realizations=[tuple(r) for r in outputs.realizations],
+            investigation_time=outputs.investigation_time,
+            ses_per_logic_tree_path=outputs.ses_per_logic_tree_path,
+            ruptures=outputs.ruptures, events=outputs.events,
+            gmfs=GmfRows(outputs.gmf_event_id.astype(np.int64),
+                         outputs.gmf_site_id.astype(np.int64),
+                         outputs.gmf_gmv.astype(np.float64)),
+            sig_inter=outputs.sig_inter, eps_inter=outputs.eps_inter)
+    if kind == "curves" and want == "classical":
+        return ClassicalResult(
+            sites=outputs.sites,
+            imtls={from_string(k): v for k, v in outputs.imtls.items()},
+            investigation_time=outputs.investigation_time,
+            realizations=[tuple(r) for r in outputs.realizations],
+            curves_rlzs=outputs.curves_rlzs, curves_stats=outputs.curves_stats,
+            poes=list(outputs.poes), maps_rlzs=outputs.maps_rlzs,
+            maps_stats=outputs.maps_stats)
+    has = (f"{outputs.mode} ground-motion fields" if kind == "gmf" else "hazard curves")
+    needs = {"scenario": "scenario ground-motion fields",
+             "event_based": "event-based ground-motion fields",
+             "classical": "hazard curves"}.get(want, "a hazard")
+    raise InputError(f"{where}: calculation {current} ({rec.calculation_mode}) has {has}, but "
+                     f"{mode} needs {needs}")
+
+
 class _ResultWriter:
     """Adapter given to calculators: ``save(result)`` converts the engine's result into the
     store's outputs and writes them through the datastore writer."""
@@ -92,10 +201,18 @@ class _ResultWriter:
     def save(self, result: Any) -> None:
         from toolkit.engine.hazard.calculators.gmfs import GmfResult
         from toolkit.engine.hazard.gmf import GmfWarning
+        from toolkit.engine.risk.calculators import RiskResult, RiskWarning
         from toolkit.store import save_hazard
         from toolkit.store.gmf import save_gmf
 
-        if isinstance(result, GmfResult):
+        if isinstance(result, RiskResult):
+            from toolkit.store.risk import save_risk
+
+            self.outputs = _risk_outputs(result, self.individual_rlzs)
+            save_risk(self.writer, self.outputs)
+            for message in result.messages:
+                warnings.warn(message, RiskWarning, stacklevel=2)
+        elif isinstance(result, GmfResult):
             self.outputs = _gmf_outputs(result, self.individual_rlzs)
             save_gmf(self.writer, self.outputs)
             for message in result.messages:
@@ -134,6 +251,7 @@ def run_job(
     progress: bool = True,
     owner: str | None = None,
     calc_id: int | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> int:
     """Run the calculation described by ``job_ini``; return its calculation id.
 
@@ -152,6 +270,8 @@ def run_job(
     calc_id : int, optional
         Run as this calculation, already registered in the catalogue (status ``created``, by
         a server that queued it); by default a new calculation is registered.
+    overrides : dict of str -> str, optional
+        job.ini values to replace, e.g. ``{"hazard_calculation_id": "3"}``.
 
     Raises
     ------
@@ -170,8 +290,11 @@ def run_job(
         raise InputError(f"{job_ini} is a directory; give the path of a job.ini file")
     if not job_ini.is_file():
         raise InputError(f"job file {job_ini} does not exist")
-    params = load_job(job_ini)
+    params = load_job(job_ini, overrides=overrides)
     inputs = build_inputs(params)
+    parent = getattr(inputs, "hazard_calculation_id", None)
+    if parent is not None and getattr(inputs, "hazard", None) is None:
+        inputs.hazard = parent_hazard(settings, int(parent), params.calculation_mode)
     checksum = input_checksum(input_files(params))
     _make_dir(settings.data_dir, "data directory")
     if export_dir is not None:
@@ -181,7 +304,8 @@ def run_job(
         recover_vanished(catalogue, settings)
         if calc_id is None:
             calc_id = catalogue.create(params.description, params.calculation_mode,
-                                       str(job_ini.resolve()), owner or _user())
+                                       str(job_ini.resolve()), owner or _user(),
+                                       hazard_calculation_id=parent)
         datastore = settings.data_dir / f"calc_{calc_id}.hdf5"
         catalogue.set_status(calc_id, "executing", datastore=str(datastore), pid=os.getpid())
         bar = _ProgressBar(progress, f"calc {calc_id} {params.calculation_mode}")
@@ -316,6 +440,10 @@ def load_outputs(reader: Any) -> Any:
     from toolkit.store.gmf import load_gmf
 
     mode = (reader.get_json("oqparam") or {}).get("calculation_mode", "classical")
+    if "risk_meta" in reader:
+        from toolkit.store.risk import load_risk
+
+        return load_risk(reader)
     if mode in ("scenario", "event_based"):
         return load_gmf(reader)
     return load_hazard(reader)
@@ -326,7 +454,12 @@ def export_outputs(calc_id: int, outputs: Any, export_dir: str | Path, meta: Any
     from toolkit.store import export_all
     from toolkit.store.gmf import GmfOutputs
     from toolkit.store.gmf_exporters import export_gmf
+    from toolkit.store.risk import RiskOutputs
 
+    if isinstance(outputs, RiskOutputs):
+        from toolkit.store.risk_exporters import export_risk
+
+        return export_risk(calc_id, outputs, Path(export_dir), meta)
     if isinstance(outputs, GmfOutputs):
         return export_gmf(calc_id, outputs, Path(export_dir), meta)
     return export_all(calc_id, outputs, export_dir, meta)

@@ -6,6 +6,9 @@
   dict-like facade written through a temporary file and published on commit.
 * :mod:`~toolkit.store.hazard` -- :class:`HazardOutputs`, the classical hazard results, and their
   datastore layout (:func:`save_hazard`, :func:`load_hazard`).
+* :mod:`~toolkit.store.risk` and :mod:`~toolkit.store.risk_exporters` -- risk outputs
+  (:class:`RiskOutputs`, :func:`save_risk`, :func:`load_risk`) and their CSV exports
+  (:func:`export_risk`).
 * :mod:`~toolkit.store.exporters` -- CSV exports in OpenQuake's formats and file names, and
   :func:`read_oq_csv` to read them back.
 
@@ -36,6 +39,8 @@ from toolkit.store.geohash import custom_site_ids
 from toolkit.store.gmf import GmfOutputs, load_gmf, save_gmf
 from toolkit.store.gmf_exporters import available_gmf_exports, export_gmf, gmf_exporters
 from toolkit.store.hazard import HazardOutputs, Realization, load_hazard, quantile_name, save_hazard
+from toolkit.store.risk import RiskOutputs, load_risk, save_risk
+from toolkit.store.risk_exporters import available_risk_exports, export_risk, risk_exporters
 
 __all__ = [
     "STATUSES",
@@ -68,4 +73,10 @@ __all__ = [
     "gmf_exporters",
     "load_gmf",
     "save_gmf",
+    "RiskOutputs",
+    "available_risk_exports",
+    "export_risk",
+    "load_risk",
+    "risk_exporters",
+    "save_risk",
 ]

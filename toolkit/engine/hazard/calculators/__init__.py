@@ -7,3 +7,7 @@ from toolkit.engine.hazard.calculators.scenario import ScenarioCalculator
 
 __all__ = ["Calculator", "calculators", "ClassicalCalculator", "EventBasedCalculator",
            "ScenarioCalculator"]
+
+# the risk calculators (scenario_damage, scenario_risk, event_based_risk, classical_risk,
+# classical_damage) register themselves in the same registry
+import toolkit.engine.risk.calculators  # noqa: E402, F401  (registers the risk modes)
