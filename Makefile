@@ -19,9 +19,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-## run: install and run the demo classical calculation (later: start server and Voila)
+## run: install, load the demo calculations once, and serve the OpenQuake WebAPI on
+## http://127.0.0.1:8800 (API docs at /docs); later also the Voila app
 run: install
-	$(BIN)/toolkit demo
+	$(BIN)/toolkit serve --demo
 
 ## test: install with test extras and run every test
 test: install

@@ -10,7 +10,9 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PY" -m venv "$VENV"
 fi
 "$VENV/bin/pip" install --quiet --no-deps "openquake.engine==3.26.2"
-"$VENV/bin/pip" install --quiet "numpy>=2.2.6" scipy "pandas>=2.2.3" "h5py>=3.13" "django>=4.2,<5" \
+# pandas < 3: with pandas 3 (copy-on-write, read-only arrays) OpenQuake 3.26.2's numba
+# build_slice_by_event fails on GMF jobs of many tasks (TypeError: readonly array(uint32))
+"$VENV/bin/pip" install --quiet "numpy>=2.2.6" scipy "pandas>=2.2.3,<3" "h5py>=3.13" "django>=4.2,<5" \
     psutil requests "pyzmq~=26.0.3" "h3>=4.4" "decorator~=5.1.1" "pillow~=12.2.0" "toml~=0.10.2" \
     "numba~=0.61.2" "alpha_shapes~=1.1.0" "docutils~=0.19.0" "django_cors_headers~=4.3.1" \
     "pyproj~=3.7.2" "geopandas~=1.1.4" "fiona~=1.10.1"

@@ -149,3 +149,12 @@ def test_event_based_curves_maps_and_spectra_are_exported(tmp_path):
         assert name in names, sorted(names)
     header = (tmp_path / "out" / f"hazard_curve-mean-PGA_{calc_id}.csv").read_text()
     assert header.splitlines()[1].startswith("custom_site_id,lon,lat,depth,poe-")
+
+
+def test_load_demos_runs_each_demo_once(tmp_path):
+    from toolkit.jobs.runner import DEMO_JOBS, load_demos
+
+    settings = Settings(data_dir=tmp_path / "data")
+    first = load_demos(settings)
+    assert len(first) == len(DEMO_JOBS) == 2
+    assert load_demos(settings) == []

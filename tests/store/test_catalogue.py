@@ -147,7 +147,8 @@ def test_schema_version_wal_and_reopen(data_dir):
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
-    with pytest.raises(StoreError, match="newer than the 1 this toolkit knows") as err:
+    with pytest.raises(StoreError,
+                       match=f"newer than the {SCHEMA_VERSION} this toolkit knows") as err:
         Catalogue(path)
     assert str(path) in str(err.value)
 
@@ -159,15 +160,15 @@ def test_migration_hook_runs_on_old_files(data_dir, monkeypatch):
     Catalogue(path).close()
 
     def add_tags(conn):
-        conn.execute("ALTER TABLE calc ADD COLUMN tags TEXT")
+        conn.execute("ALTER TABLE calc ADD COLUMN extra_tags TEXT")
 
-    monkeypatch.setitem(catalogue.MIGRATIONS, 1, add_tags)
-    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(catalogue.MIGRATIONS, SCHEMA_VERSION, add_tags)
+    monkeypatch.setattr(catalogue, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     with Catalogue(path) as cat:
-        assert cat.schema_version == 2
+        assert cat.schema_version == SCHEMA_VERSION + 1
     with sqlite3.connect(path) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(calc)")]
-    assert "tags" in columns
+    assert "extra_tags" in columns
 
 
 def test_statuses_constant():

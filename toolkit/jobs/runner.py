@@ -26,7 +26,7 @@ import numpy as np
 from toolkit.config import Settings
 from toolkit.errors import CalculationError, InputError, NotFound, StoreError, ToolkitError
 
-__all__ = ["run_job", "demo_job_ini", "list_calculations", "describe_calculation",
+__all__ = ["run_job", "demo_job_ini", "load_demos", "list_calculations", "describe_calculation",
            "export_calculation", "recover_vanished"]
 
 DEMO = Path(__file__).resolve().parents[1] / "demos" / "classical" / "job.ini"
@@ -35,6 +35,22 @@ DEMO = Path(__file__).resolve().parents[1] / "demos" / "classical" / "job.ini"
 def demo_job_ini() -> Path:
     """The bundled demo classical job (a small synthetic model)."""
     return DEMO
+
+
+#: the demo jobs ``toolkit serve --demo`` (``make run``) loads into an empty catalogue
+DEMO_JOBS = (DEMO, DEMO.parents[1] / "scenario" / "job.ini")
+
+
+def load_demos(settings: Settings) -> list[int]:
+    """Run the demo jobs that the catalogue does not hold yet (complete); return their ids."""
+    from toolkit.store import Catalogue
+
+    done: set[str] = set()
+    if settings.catalogue_path.exists():
+        with Catalogue(settings.catalogue_path) as catalogue:
+            done = {rec.job_ini for rec in catalogue.list(limit=None, status="complete")}
+    return [run_job(job, settings, progress=False, owner="demo")
+            for job in DEMO_JOBS if str(job.resolve()) not in done]
 
 
 def _hazard_outputs(result: Any, individual_rlzs: bool) -> Any:
