@@ -27,7 +27,7 @@ import difflib
 import math
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -592,15 +592,15 @@ class _Reader:
             raise self.fail(key, "a dict literal with string keys, like {'name': value}")
         return data
 
-    def minimum_intensity(self) -> dict[str, float]:
-        """``minimum_intensity``: a number for every IMT or a dict IMT -> number."""
-        from toolkit.engine.hazard.imt import from_string
-
-        key = "minimum_intensity"
+    def number_or_dict(self, key: str, what: str,
+                       canonical: Callable[[str], str] = str) -> dict[str, float]:
+        """A non-negative number (stored under ``"default"``) or a dict ``{what: number}``
+        (``minimum_intensity``, ``minimum_asset_loss``); ``canonical`` normalises the keys
+        and may raise :class:`InputError` for an unknown one."""
         value = self.text(key)
         if value is None:
             return {}
-        expected = "a non-negative number or a dict {IMT: number}"
+        expected = f"a non-negative number or a dict {{{what}: number}}"
         try:
             number = float(value)
         except ValueError:
@@ -614,17 +614,21 @@ class _Reader:
             raise self.fail(key, expected)
         out = {}
         for name, x in data.items():
-            if (not isinstance(x, int | float) or isinstance(x, bool) or not math.isfinite(x)
-                    or x < 0):
+            if (not isinstance(name, str) or not isinstance(x, int | float)
+                    or isinstance(x, bool) or not math.isfinite(x) or x < 0):
                 raise self.fail(key, expected)
-            if name == "default":
-                out["default"] = float(x)
-                continue
             try:
-                out[str(from_string(str(name)))] = float(x)
+                out["default" if name == "default" else canonical(name)] = float(x)
             except InputError as exc:
                 raise InputError(f"{self.where(key)}: {key}: {exc}") from None
         return out
+
+    def minimum_intensity(self) -> dict[str, float]:
+        """``minimum_intensity``: a number for every IMT or a dict IMT -> number."""
+        from toolkit.engine.hazard.imt import from_string
+
+        return self.number_or_dict("minimum_intensity", "IMT",
+                                   lambda name: str(from_string(name)))
 
     # ------------------------------------------------------------------ structured values
     def sites(self) -> np.ndarray | None:
@@ -989,28 +993,7 @@ def _aggregate_by(r: _Reader) -> tuple[tuple[str, ...], ...]:
 
 def _loss_dict(r: _Reader, key: str) -> dict[str, float]:
     """A non-negative number (for every loss type) or a dict loss type -> number."""
-    value = r.text(key)
-    if value is None:
-        return {}
-    expected = "a non-negative number or a dict {loss_type: number}"
-    try:
-        number = float(value)
-    except ValueError:
-        number = None
-    if number is not None:
-        if not math.isfinite(number) or number < 0:
-            raise r.fail(key, expected)
-        return {"default": number}
-    data = r.literal(key)
-    if not isinstance(data, dict):
-        raise r.fail(key, expected)
-    out = {}
-    for name, x in data.items():
-        if (not isinstance(name, str) or not isinstance(x, int | float) or isinstance(x, bool)
-                or not math.isfinite(x) or x < 0):
-            raise r.fail(key, expected)
-        out[name] = float(x)
-    return out
+    return r.number_or_dict(key, "loss_type")
 
 
 def _return_periods(r: _Reader) -> tuple[float, ...]:

@@ -39,7 +39,14 @@ from toolkit.engine.hazard.imt import from_string
 from toolkit.engine.hazard.sites import SiteCollection
 from toolkit.errors import InputError, NotFound, StoreError
 from toolkit.store.datastore import Datastore
-from toolkit.store.hazard import HazardOutputs, Realization, load_hazard, save_hazard
+from toolkit.store.hazard import (
+    HazardOutputs,
+    Realization,
+    load_hazard,
+    read_realizations,
+    read_sitecol,
+    save_hazard,
+)
 
 __all__ = [
     "EVENT_DT",
@@ -390,15 +397,8 @@ def load_gmf(ds: Datastore) -> GmfOutputs:
             f"datastore {ds.path}: GMF layout version {version} is newer than the supported "
             f"{LAYOUT_VERSION}; upgrade toolkit"
         )
-    sc = ds["sitecol"]
-    sites = SiteCollection(
-        sc["lon"], sc["lat"], sc["depth"], sc["vs30"], sc["vs30measured"], sc["z1pt0"], sc["z2pt5"]
-    )
-    rlzs = ds["realizations"]
-    realizations = [
-        Realization(int(r), str(b), float(w))
-        for r, b, w in zip(rlzs["rlz_id"], rlzs["branch_path"], rlzs["weight"], strict=True)
-    ]
+    sites = read_sitecol(ds)
+    realizations = read_realizations(ds)
     gmf = ds["gmf_data"]
     curves = load_hazard(ds) if "hcurves-rlzs" in ds else None
     return GmfOutputs(

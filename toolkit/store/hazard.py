@@ -284,6 +284,23 @@ def save_hazard(ds: Datastore, outputs: HazardOutputs) -> None:
     )
 
 
+def read_sitecol(ds: Datastore) -> SiteCollection:
+    """The site collection stored under ``sitecol`` (by :func:`save_hazard` and others)."""
+    sc = ds["sitecol"]
+    return SiteCollection(
+        sc["lon"], sc["lat"], sc["depth"], sc["vs30"], sc["vs30measured"], sc["z1pt0"], sc["z2pt5"]
+    )
+
+
+def read_realizations(ds: Datastore) -> list[Realization]:
+    """The realizations stored under ``realizations``."""
+    rlzs = ds["realizations"]
+    return [
+        Realization(int(r), str(b), float(w))
+        for r, b, w in zip(rlzs["rlz_id"], rlzs["branch_path"], rlzs["weight"], strict=True)
+    ]
+
+
 def load_hazard(ds: Datastore) -> HazardOutputs:
     """Read the :class:`HazardOutputs` saved by :func:`save_hazard`.
 
@@ -305,15 +322,8 @@ def load_hazard(ds: Datastore) -> HazardOutputs:
             f"datastore {ds.path}: hazard layout version {version} is newer than the supported "
             f"{LAYOUT_VERSION}; upgrade toolkit"
         )
-    sc = ds["sitecol"]
-    sites = SiteCollection(
-        sc["lon"], sc["lat"], sc["depth"], sc["vs30"], sc["vs30measured"], sc["z1pt0"], sc["z2pt5"]
-    )
-    rlzs = ds["realizations"]
-    realizations = [
-        Realization(int(r), str(b), float(w))
-        for r, b, w in zip(rlzs["rlz_id"], rlzs["branch_path"], rlzs["weight"], strict=True)
-    ]
+    sites = read_sitecol(ds)
+    realizations = read_realizations(ds)
     curves_stats: dict[str, np.ndarray] = {}
     if "hcurves-stats" in ds:
         stats = ds.get_attrs("hcurves-stats")["stats"]
