@@ -10,6 +10,12 @@
     toolkit serve [--host HOST] [--port PORT] [--demo]
     toolkit user add NAME --org ORG [--admin] [--password-stdin]
     toolkit user list
+    toolkit apikey create USER [--name LABEL]      print a new personal API key (once)
+    toolkit apikey list [USER] | apikey revoke PREFIX
+    toolkit import-3di GRIDADMIN RESULTS [--aggregate FILE] [--name NAME] [--org ORG]
+                       [--access public|common|private|hidden] [--user USER]
+    toolkit publish CALC_ID [--name NAME] [--org ORG] [--access ...] [--user USER]
+    toolkit scenarios       list the scenario catalogue (Lizard API v4 at /api/v4)
     toolkit --version
 
 Errors in the inputs print one clear message (file, line, key) and exit with status 2;
@@ -73,6 +79,41 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
     user_sub.add_parser("list", help="list users")
+
+    apikey = sub.add_parser("apikey", help="manage personal API keys (Lizard API: HTTP Basic "
+                                           "with user __key__)")
+    key_sub = apikey.add_subparsers(dest="apikey_command", required=True)
+    create = key_sub.add_parser("create", help="create a key for a user and print it (once)")
+    create.add_argument("user")
+    create.add_argument("--name", default="", help="a label for the key")
+    key_list = key_sub.add_parser("list", help="list keys (prefixes only)")
+    key_list.add_argument("user", nargs="?", default=None)
+    revoke = key_sub.add_parser("revoke", help="delete a key")
+    revoke.add_argument("prefix", help="the part of the key before the dot")
+
+    def scenario_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--name", default=None, help="scenario name")
+        p.add_argument("--org", default=None, help="organisation (default: the user's)")
+        p.add_argument("--access", default="private",
+                       choices=["public", "common", "private", "hidden"],
+                       help="access_modifier (default private)")
+        p.add_argument("--user", default=None,
+                       help="supplier: a user of the catalogue (default: the login name)")
+
+    imp = sub.add_parser("import-3di", help="import a 3Di result pair as a scenario and derive "
+                                            "its results")
+    imp.add_argument("gridadmin", type=Path)
+    imp.add_argument("results", type=Path)
+    imp.add_argument("--aggregate", type=Path, default=None,
+                     help="aggregate_results_3di.nc of the same simulation")
+    scenario_options(imp)
+
+    pub = sub.add_parser("publish", help="publish a scenario, scenario_damage or scenario_risk "
+                                         "calculation as a scenario")
+    pub.add_argument("calc_id", type=int)
+    scenario_options(pub)
+
+    sub.add_parser("scenarios", help="list the scenario catalogue")
     return parser
 
 
@@ -127,9 +168,18 @@ def _dispatch(args: argparse.Namespace, load_settings, runner) -> int:
             if args.demo:
                 for calc_id in runner.load_demos(settings):
                     print(f"demo calculation {calc_id} loaded", file=sys.stderr)
+                from toolkit.scenarios.publish import load_demo_scenarios
+
+                for scenario in load_demo_scenarios(settings):
+                    print(f"demo scenario {scenario.uuid} ({scenario.name}) loaded",
+                          file=sys.stderr)
             return _serve(settings, args.host, args.port)
         elif args.command == "user":
             return _user(settings, args)
+        elif args.command == "apikey":
+            return _apikey(settings, args)
+        elif args.command in ("import-3di", "publish", "scenarios"):
+            return _scenarios(settings, args)
     except KeyboardInterrupt:
         print("toolkit: interrupted; the running calculation is marked aborted", file=sys.stderr)
         return 130
@@ -197,6 +247,80 @@ def _user(settings, args: argparse.Namespace) -> int:
                 print(f"{user.name:<20}  {user.org:<20}  {'admin' if user.is_admin else ''}"
                       .rstrip())
     return 0
+
+
+def _apikey(settings, args: argparse.Namespace) -> int:
+    from toolkit.store import Catalogue
+
+    with Catalogue(settings.catalogue_path) as catalogue:
+        if args.apikey_command == "create":
+            key = catalogue.create_api_key(args.user, args.name)
+            print(key)
+            print(f"API key {key.split('.')[0]} of {args.user}: it is shown only now. Use it "
+                  "with HTTP Basic authentication, user __key__ and the key as password.",
+                  file=sys.stderr)
+        elif args.apikey_command == "list":
+            keys = catalogue.list_api_keys(args.user)
+            if not keys:
+                print("no API keys")
+            for k in keys:
+                print(f"{k['prefix']}  {k['user']:<20}  {k['created'][:19]}  {k['name']}"
+                      .rstrip())
+        else:
+            catalogue.revoke_api_key(args.prefix)
+            print(f"API key {args.prefix} revoked")
+    return 0
+
+
+def _scenarios(settings, args: argparse.Namespace) -> int:
+    """``import-3di``, ``publish`` and ``scenarios``."""
+    from toolkit.store import Catalogue
+    from toolkit.store.scenarios import ScenarioStore
+
+    with Catalogue(settings.catalogue_path) as catalogue:
+        store = ScenarioStore(catalogue, settings.data_dir)
+        if args.command == "scenarios":
+            rows = store.list()
+            if not rows:
+                print(f"no scenarios in {settings.data_dir}")
+            for sc in rows:
+                size = f"{sc.total_size / 1e6:.1f} MB"
+                print(f"{sc.uuid}  {sc.source or '-':<7}  {sc.access_modifier:<7}  "
+                      f"{size:>9}  {sc.name}")
+            return 0
+        supplier, org = _supplier(catalogue, args)
+        options = dict(name=args.name, supplier=supplier, organisation=org,
+                       access_modifier=args.access.capitalize())
+        from toolkit.scenarios import publish
+
+        if args.command == "import-3di":
+            scenario = publish.import_threedi(store, args.gridadmin, args.results,
+                                              aggregate=args.aggregate, **options)
+        else:
+            if args.user is None:
+                options["supplier"] = None  # the calculation's owner
+            scenario = publish.publish_calculation(store, args.calc_id, **options)
+        n = store.count_results(scenario.uuid)
+        print(f"scenario {scenario.uuid} ({scenario.name}): {n} results, "
+              f"{scenario.total_size / 1e6:.1f} MB")
+    return 0
+
+
+def _supplier(catalogue, args: argparse.Namespace) -> tuple[str | None, str]:
+    """Supplier and organisation of a scenario made on the command line."""
+    if args.user is not None:
+        user = catalogue.get_user(args.user)
+        if user is None:
+            raise InputError(f"--user {args.user}: no such user (add it with `toolkit user "
+                             "add`)")
+        return user.name, user.org if args.org is None else args.org
+    import getpass
+
+    try:
+        name = getpass.getuser() or "local"
+    except (KeyError, OSError, ImportError):
+        name = "local"
+    return name, args.org or ""
 
 
 def _print_outcome(settings, calc_id: int, export_dir: Path | None) -> None:

@@ -8,7 +8,8 @@
 or ``toolkit serve [--host 127.0.0.1] [--port 8800]``, or
 ``python -m uvicorn --factory toolkit.server:create_app_from_env``. OpenAPI docs are at
 ``/docs``. Routers: :mod:`~toolkit.server.oq` (``/v1``), :mod:`~toolkit.server.accounts`
-(``/accounts``); errors: :mod:`~toolkit.server.errors`; the differences from OpenQuake's own
+(``/accounts``), :mod:`~toolkit.server.lizard` (``/api/v4``, Lizard's scenarios, see
+``docs/lizard.md``); errors: :mod:`~toolkit.server.errors`; the differences from OpenQuake's own
 server are listed in ``docs/server.md``.
 
 Every response carries ``X-Toolkit-Version`` and OpenQuake's CORS headers
@@ -145,7 +146,7 @@ def create_app(settings: Settings, *, manager: Any = None) -> FastAPI:
         idempotent) and, on shutdown, stops the one it created; a manager passed in is stopped
         by its owner.
     """
-    from toolkit.server import accounts, oq
+    from toolkit.server import accounts, lizard, oq
     from toolkit.server.auth import local_user
     from toolkit.store.catalogue import Catalogue
 
@@ -170,6 +171,7 @@ def create_app(settings: Settings, *, manager: Any = None) -> FastAPI:
         try:
             yield
         finally:
+            lizard.shutdown(app)
             if state.owns_manager:
                 state.manager.stop()
             state.catalogue.close()
@@ -185,6 +187,7 @@ def create_app(settings: Settings, *, manager: Any = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(oq.router)
     app.include_router(accounts.router)
+    lizard.install(app, state)  # /api/v4: Lizard API v4 scenarios (DRF error bodies)
     app.add_middleware(_EdgeMiddleware, max_body=int(settings.max_upload_mb * 1_000_000))
     return app
 

@@ -164,6 +164,13 @@ _RENDERERS: list[tuple[str, Callable[[BaseException, int], Response]]] = [
 ]
 
 
+def add_renderer(prefix: str, render: Callable[[BaseException, int], Response]) -> None:
+    """Render the errors of the routes under ``prefix`` (e.g. ``"/api/v4/"``) with
+    ``render(exc, status)``; a prefix registered again keeps its first renderer."""
+    if not any(known == prefix for known, _ in _RENDERERS):
+        _RENDERERS.insert(0, (prefix, render))
+
+
 def error_response(path: str, exc: BaseException, status: int | None = None) -> Response:
     """The error response for a request to ``path`` (the body of the router it belongs to)."""
     code = _status(exc) if status is None else status

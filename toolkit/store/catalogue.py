@@ -29,6 +29,13 @@ Tables
 ``tags``, ``calc_tags`` (schema 2)
     Tag names, and which calculation carries which tag; at most one calculation per tag is
     *preferred* (a unique partial index). Deleted with their calculation or tag.
+``api_keys`` (schema 3)
+    Personal API keys of the Lizard-style API (HTTP Basic, user ``__key__``): ``prefix`` (the
+    public part before the dot), ``key_hash`` (SHA-256 of the whole key: the key itself is
+    never stored), ``user_name``, ``name`` (a label), ``created``; deleted with their user.
+``scenarios``, ``scenario_results``, ``scenario_rasters``, ``tasks`` (schema 3)
+    The scenario catalogue (Lizard API v4 scenarios, their results and rasters, and background
+    tasks); see :mod:`toolkit.store.scenarios`, which reads and writes them.
 
 Status transitions::
 
@@ -39,7 +46,7 @@ Status transitions::
 ``complete``, ``failed`` and ``aborted`` are final. Setting the current status again is allowed
 (to update fields). The schema version is ``PRAGMA user_version``; :data:`MIGRATIONS` upgrades
 older files when a catalogue is opened (1 -> 2 is additive: existing calculations are kept,
-unshared and untagged).
+unshared and untagged; 2 -> 3 adds API keys and the scenario catalogue, nothing else changes).
 
 Visibility (restricted server mode): an administrator sees every calculation; any other user
 sees the calculations they own and the shared ones. The organisation is recorded but does not
@@ -84,7 +91,11 @@ __all__ = [
     "utc_now",
     "hash_password",
     "verify_password",
+    "API_KEY_USER",
 ]
+
+#: The user name of HTTP Basic authentication with a personal API key (Lizard's convention).
+API_KEY_USER = "__key__"
 
 STATUSES = ("created", "executing", "complete", "failed", "aborted")
 FINAL_STATUSES = frozenset({"complete", "failed", "aborted"})
@@ -193,10 +204,105 @@ def _migrate_1_to_2(conn: sqlite3.Connection) -> None:
     _run_script(conn, _SCHEMA_2)
 
 
+_SCHEMA_3 = """
+CREATE TABLE api_keys (
+    prefix TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL UNIQUE,
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    name TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL
+);
+CREATE INDEX api_keys_user ON api_keys (user_name);
+CREATE TABLE scenarios (
+    uuid TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    organisation TEXT NOT NULL DEFAULT '',
+    access_modifier TEXT NOT NULL DEFAULT 'Private'
+        CHECK (access_modifier IN ('Public', 'Common', 'Private', 'Hidden')),
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    simulation_identifier TEXT,
+    simulation_start TEXT,
+    simulation_end TEXT,
+    supplier TEXT NOT NULL DEFAULT '',
+    model_identifier TEXT,
+    model_revision TEXT,
+    model_name TEXT,
+    has_raw_results INTEGER NOT NULL DEFAULT 0,
+    total_size INTEGER NOT NULL DEFAULT 0,
+    extra_metadata TEXT NOT NULL DEFAULT '{}',
+    project TEXT,
+    projection TEXT,
+    origin_x REAL,
+    origin_y REAL,
+    upper_bound_x REAL,
+    upper_bound_y REAL,
+    pixelsize_x REAL,
+    pixelsize_y REAL,
+    calc_id INTEGER
+);
+CREATE INDEX scenarios_created ON scenarios (created, uuid);
+CREATE INDEX scenarios_name ON scenarios (name, uuid);
+CREATE INDEX scenarios_model_name ON scenarios (model_name);
+CREATE INDEX scenarios_access ON scenarios (organisation, access_modifier);
+CREATE TABLE scenario_rasters (
+    uuid TEXT PRIMARY KEY,
+    scenario_uuid TEXT NOT NULL REFERENCES scenarios(uuid) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    code TEXT NOT NULL,
+    file TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    temporal INTEGER NOT NULL DEFAULT 0,
+    unit TEXT NOT NULL DEFAULT '',
+    parameter TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL
+);
+CREATE INDEX scenario_rasters_scenario ON scenario_rasters (scenario_uuid);
+CREATE TABLE scenario_results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scenario_uuid TEXT NOT NULL REFERENCES scenarios(uuid) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    code TEXT NOT NULL,
+    description TEXT,
+    family TEXT NOT NULL CHECK (family IN ('Raw', 'Basic', 'Arrival', 'Damage', 'Tiles')),
+    raster_uuid TEXT REFERENCES scenario_rasters(uuid) ON DELETE SET NULL,
+    file TEXT,
+    filename TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    deleting INTEGER NOT NULL DEFAULT 0,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL
+);
+CREATE INDEX scenario_results_scenario ON scenario_results (scenario_uuid, family, id);
+CREATE INDEX scenario_results_raster ON scenario_results (raster_uuid);
+CREATE TABLE tasks (
+    uuid TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'PENDING'
+        CHECK (status IN ('PENDING', 'STARTED', 'SUCCESS', 'FAILURE')),
+    owner TEXT NOT NULL DEFAULT '',
+    scenario_uuid TEXT,
+    file TEXT,
+    detail TEXT,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL
+);
+"""
+
+
+def _migrate_2_to_3(conn: sqlite3.Connection) -> None:
+    """API keys and the scenario catalogue (additive)."""
+    _run_script(conn, _SCHEMA_3)
+
+
 #: ``MIGRATIONS[v]`` upgrades a catalogue from schema version ``v`` to ``v + 1``.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     0: _migrate_0_to_1,
     1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
 }
 SCHEMA_VERSION = max(MIGRATIONS) + 1
 
@@ -1031,6 +1137,69 @@ class Catalogue:
             ).fetchone()
         return None if row is None else int(row[0])
 
+
+    # -- API keys (schema 3) -----------------------------------------------------------------
+    def create_api_key(self, user: str, name: str = "") -> str:
+        """Create a personal API key for ``user``; return it (it is shown once: only its
+        SHA-256 is stored).
+
+        The key is ``<prefix>.<secret>``: the 8-character prefix identifies the key in
+        :meth:`list_api_keys` and :meth:`revoke_api_key`; the secret is 256 random bits.
+
+        Raises
+        ------
+        NotFound
+            No such user.
+        """
+        label = "" if name is None else str(name)
+        if len(label) > 200 or _CONTROL.search(label):
+            raise InputError(f"invalid API key name {name!r}: at most 200 characters without "
+                             "control characters")
+        with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM users WHERE name = ?", (str(user),)).fetchone():
+                raise NotFound(f"user {user!r} not found")
+            while True:
+                prefix = secrets.token_hex(4)
+                if not conn.execute("SELECT 1 FROM api_keys WHERE prefix = ?",
+                                    (prefix,)).fetchone():
+                    break
+            key = f"{prefix}.{secrets.token_urlsafe(32)}"
+            conn.execute(
+                "INSERT INTO api_keys (prefix, key_hash, user_name, name, created) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (prefix, _token_hash(key), str(user), label, utc_now()),
+            )
+        return key
+
+    def user_for_api_key(self, key: str | None) -> User | None:
+        """The user of an API key, or None (unknown, revoked, malformed)."""
+        if not isinstance(key, str) or not key or len(key) > _MAX_TOKEN_LEN:
+            return None
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT u.name, u.org, u.is_admin FROM api_keys k "
+                "JOIN users u ON u.name = k.user_name WHERE k.key_hash = ?",
+                (_token_hash(key),),
+            ).fetchone()
+        return None if row is None else User(row[0], row[1], bool(row[2]))
+
+    def list_api_keys(self, user: str | None = None) -> list[dict[str, str]]:
+        """``[{"prefix", "user", "name", "created"}]`` of every key (of ``user`` if given)."""
+        sql = "SELECT prefix, user_name, name, created FROM api_keys"
+        params: tuple[Any, ...] = ()
+        if user is not None:
+            sql += " WHERE user_name = ?"
+            params = (str(user),)
+        with self._read() as conn:
+            rows = conn.execute(sql + " ORDER BY created, prefix", params).fetchall()
+        return [{"prefix": p, "user": u, "name": n, "created": c} for p, u, n, c in rows]
+
+    def revoke_api_key(self, prefix: str) -> None:
+        """Delete the key with this prefix; :class:`NotFound` if there is none."""
+        with self._write() as conn:
+            if conn.execute("DELETE FROM api_keys WHERE prefix = ?",
+                            (str(prefix),)).rowcount == 0:
+                raise NotFound(f"API key {prefix!r} not found")
 
 def _check_progress(calc_id: int, progress: Any) -> float:
     try:
