@@ -29,6 +29,9 @@ __all__ = [
     "gmpe_table",
     "Settings",
     "load_settings",
+    "Client",
+    "ScenarioClient",
+    "open_scenario",
     "ToolkitError",
     "InputError",
     "UnknownName",
@@ -44,6 +47,9 @@ _LAZY = {
     "gmpe_table": "toolkit.gmpe",
     "Settings": "toolkit.config",
     "load_settings": "toolkit.config",
+    "Client": "toolkit.client.oq",
+    "ScenarioClient": "toolkit.client.lizard",
+    "open_scenario": "toolkit.client.lizard",
 }
 
 
