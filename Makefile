@@ -19,14 +19,28 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-## run: install, load the demo calculations once, and serve the OpenQuake WebAPI on
-## http://127.0.0.1:8800 (API docs at /docs); later also the Voila app
+## run: install, load the demo data once, then serve the OpenQuake WebAPI (/v1) and the
+## Lizard API (/api/v4) on http://127.0.0.1:8800 and the Voila apps on http://127.0.0.1:8866;
+## prints both URLs; Ctrl-C stops both
 run: install
-	$(BIN)/toolkit serve --demo
+	$(BIN)/python -m toolkit.launcher
 
-## test: install with test extras and run every test
+## test: install with test extras and run every test; the browser tests need Debian's
+## chromium, installed here with apt-get when missing and running as root (they skip otherwise,
+## or fail under TOOLKIT_REQUIRE_BROWSER=1)
 test: install
-	$(BIN)/python -m pytest -n auto -q
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's chromium for the browser tests (apt-get) ..."; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+				--no-install-recommends chromium >/dev/null; } || \
+				echo "could not install chromium: the browser tests will skip (or fail under TOOLKIT_REQUIRE_BROWSER=1)"; \
+		else \
+			echo "the browser tests need Chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'"; \
+			echo "(Debian; elsewhere put chromium or google-chrome on the PATH); without it they skip"; \
+		fi; \
+	fi
+	$(BIN)/python -m pytest -n auto --dist loadgroup -q
 
 lint: install
 	$(BIN)/ruff check toolkit tests benchmarks

@@ -8,7 +8,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-BENCHMARKS = ["classical.py", "gmf.py", "risk.py", "server.py", "flood.py", "lizard.py"]
+BENCHMARKS = ["classical.py", "gmf.py", "risk.py", "server.py", "flood.py", "lizard.py",
+              "notebooks.py"]
 
 if __name__ == "__main__":
     for script in BENCHMARKS:

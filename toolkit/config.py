@@ -50,6 +50,9 @@ class Settings:
         Largest total uncompressed size of an uploaded zip archive, MB (zip bombs).
     max_zip_entries : int
         Most files in an uploaded zip archive.
+    server_url : str
+        Server the notebooks and Voila apps talk to (``TOOLKIT_SERVER_URL``); empty means
+        in-process (no server needed, as on Binder).
     """
 
     data_dir: Path = field(default_factory=lambda: Path.home() / "toolkit_data")
@@ -64,6 +67,7 @@ class Settings:
     max_upload_mb: float = 200.0
     max_unzipped_mb: float = 1000.0
     max_zip_entries: int = 10_000
+    server_url: str = ""
 
     def with_(self, **changes: object) -> Settings:
         """Return a copy with some fields changed."""
@@ -85,6 +89,7 @@ _ENV = {
     "TOOLKIT_AUTH_MODE": "auth_mode",
     "TOOLKIT_MAX_CONCURRENT_JOBS": "max_concurrent_jobs",
     "TOOLKIT_MAX_UPLOAD_MB": "max_upload_mb",
+    "TOOLKIT_SERVER_URL": "server_url",
 }
 _EXECUTORS = ("serial", "processpool")
 _AUTH_MODES = ("public", "restricted")
