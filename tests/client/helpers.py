@@ -11,32 +11,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from toolkit.config import Settings
 from toolkit.jobs.runner import DEMO
 
-#: A scenario job in one file: 3 sites, 10 fields of PGA and SA(0.3).
-SCENARIO_INI = """\
-[general]
-description = client test scenario
-calculation_mode = scenario
-sites = 0 0, 0 0.1, 0 0.2
-reference_vs30_value = 760
-rupture_dict = {'lon': 0, 'lat': 0, 'dep': 10, 'mag': 6, 'rake': 0, 'strike': 0, 'dip': 90}
-gsim = BooreAtkinson2008
-intensity_measure_types = PGA, SA(0.3)
-truncation_level = 3
-number_of_ground_motion_fields = 10
-"""
+# the same scenario job and settings as the server tests
+from ..server.helpers import SCENARIO_INI, scenario_job  # noqa: F401
+from ..server.helpers import server_settings as settings  # noqa: F401
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def settings(data_dir: Path, **changes: Any) -> Settings:
-    return Settings(data_dir=data_dir, max_concurrent_jobs=2).with_(**changes)
 
 
 @contextmanager
@@ -65,11 +50,3 @@ def classical_job(folder: Path, sites: str = "lon,lat\n10.00,45.00\n10.10,45.05\
     shutil.copytree(DEMO.parent, folder, dirs_exist_ok=True)
     (folder / "sites.csv").write_text(sites)
     return folder / "job.ini"
-
-
-def scenario_job(folder: Path, text: str = SCENARIO_INI) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "job.ini"
-    path.write_text(text)
-    return path
-

@@ -20,73 +20,8 @@ from toolkit.client.errors import ServerUnreachable
 from toolkit.errors import InputError, NotFound
 from toolkit.jobs.runner import run_job
 
+from ..server.helpers import risk_job
 from .helpers import classical_job, free_port, scenario_job, serving, settings
-
-EXPOSURE_CSV = """id,lon,lat,taxonomy,number,structural,OCC
-a1,10.05,45.02,RC,10,1000,res
-a2,10.10,45.00,RM,5,500,com
-a3,10.10,45.00,RC,1,2000,res
-"""
-FRAGILITY_XML = """<?xml version="1.0" encoding="utf-8"?>
-<nrml xmlns="http://openquake.org/xmlns/nrml/0.5">
-  <fragilityModel id="f" assetCategory="buildings" lossCategory="structural">
-    <description>test</description>
-    <limitStates>LS1 LS2</limitStates>
-    <fragilityFunction id="RC" format="continuous" shape="logncdf">
-      <imls imt="PGA" noDamageLimit="0.01" minIML="0.01" maxIML="3.0"/>
-      <params ls="LS1" mean="0.2" stddev="0.1"/>
-      <params ls="LS2" mean="0.5" stddev="0.2"/>
-    </fragilityFunction>
-    <fragilityFunction id="RM" format="continuous" shape="logncdf">
-      <imls imt="PGA" noDamageLimit="0.01" minIML="0.01" maxIML="3.0"/>
-      <params ls="LS1" mean="0.15" stddev="0.1"/>
-      <params ls="LS2" mean="0.4" stddev="0.2"/>
-    </fragilityFunction>
-  </fragilityModel>
-</nrml>
-"""
-VULNERABILITY_XML = """<?xml version="1.0" encoding="utf-8"?>
-<nrml xmlns="http://openquake.org/xmlns/nrml/0.5">
-  <vulnerabilityModel id="v" assetCategory="buildings" lossCategory="structural">
-    <vulnerabilityFunction id="RC" dist="LN">
-      <imls imt="PGA">0.05 0.1 0.2 0.4 0.8</imls>
-      <meanLRs>0.01 0.05 0.15 0.4 0.7</meanLRs><covLRs>0 0 0 0 0</covLRs>
-    </vulnerabilityFunction>
-    <vulnerabilityFunction id="RM" dist="LN">
-      <imls imt="PGA">0.05 0.1 0.2 0.4 0.8</imls>
-      <meanLRs>0.02 0.08 0.2 0.5 0.8</meanLRs><covLRs>0 0 0 0 0</covLRs>
-    </vulnerabilityFunction>
-  </vulnerabilityModel>
-</nrml>
-"""
-
-
-def risk_job(folder, mode: str):
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "exposure.csv").write_text(EXPOSURE_CSV)
-    if mode == "scenario_damage":
-        (folder / "fragility.xml").write_text(FRAGILITY_XML)
-        model = "structural_fragility_file = fragility.xml"
-    else:
-        (folder / "vulnerability.xml").write_text(VULNERABILITY_XML)
-        model = "structural_vulnerability_file = vulnerability.xml"
-    path = folder / "job.ini"
-    path.write_text(f"""[general]
-description = client test {mode}
-calculation_mode = {mode}
-exposure_file = exposure.csv
-{model}
-rupture_dict = {{'lon': 10.0, 'lat': 45.0, 'dep': 5.0, 'mag': 6.0, 'rake': 0.0,
-    'strike': 0.0, 'dip': 90.0}}
-gsim = BooreAtkinson2008
-number_of_ground_motion_fields = 5
-truncation_level = 3
-maximum_distance = 100
-reference_vs30_value = 760
-intensity_measure_types = PGA
-sites = 10.05 45.02, 10.10 45.00
-""")
-    return path
 
 
 def check_run_and_wait(client, calc, final, seen):
