@@ -76,7 +76,7 @@ def test_run_hazard_demo_then_switch_imt_and_site(open_app: Any, shot: Any) -> N
     page.locator(f"{runner} button.tk-run").click()
     expect(page.locator(f"{runner} .tk-status")).to_contain_text("complete in",
                                                                    timeout=180_000)
-    expect(page.locator(f"{runner} .tk-log")).to_contain_text("finished in")
+    expect(page.locator(f"{runner} .tk-log")).to_contain_text("complete; datastore")
     status = page.locator(f"{viewer} .tk-status")
     expect(status).to_contain_text("3 curves of PGA at site 0 (10.000, 45.000)")
     select(page, f"{viewer} .tk-imt", "SA(1.0)")

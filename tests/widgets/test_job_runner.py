@@ -57,7 +57,7 @@ def test_run_click_completes_with_hooks_in_order(calcs) -> None:
                       ("finish", calc_id, "complete")]
     assert runner.progress == 1.0 and runner.progress_bar.value == 1.0
     assert runner.status_text.startswith(f"Calculation {calc_id} complete in")
-    assert "finished in" in runner.log_view.value and runner.error_message == ""
+    assert "complete; datastore" in runner.log_view.value and runner.error_message == ""
     assert not runner.run_button.disabled and runner.abort_button.disabled
     # the edited parameter ran from a copy of the job; the original is untouched
     job = Path(calcs.catalogue.get(calc_id).job_ini)

@@ -367,8 +367,10 @@ def run_job(
             ) from exc
         bar.close()
         size_mb = datastore.stat().st_size / 1e6
-        catalogue.set_status(calc_id, "complete", size_mb=size_mb)
+        # logged before the status flips, so a client that reads the log once it sees
+        # "complete" always finds this line
         catalogue.add_log(calc_id, "INFO", f"complete; datastore {datastore}")
+        catalogue.set_status(calc_id, "complete", size_mb=size_mb)
     if export_dir is not None:
         try:
             export_outputs(calc_id, sink.outputs, export_dir,
