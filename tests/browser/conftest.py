@@ -153,6 +153,10 @@ def page(browser: Any, voila_url: str) -> Iterator[Any]:
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.set_default_timeout(60_000)
+    # assertions wait for the kernel: on a loaded 2-core machine a redraw can take seconds
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
     yield pg
     context.close()
     assert errors == [], f"JavaScript errors on the page: {errors}"

@@ -148,6 +148,21 @@ def test_browse_scenarios_open_flood_and_move_time(open_app: Any, shot: Any) -> 
     expect(page.locator(".tk-damage-viewer .tk-status")).to_contain_text("Total damage:")
     assert image_loaded(page, ".tk-damage-viewer img.tk-map")
     shot("browse_scenarios")
+    # the play button steps through time on its own, to the last step
+    viewer = ".tk-scenario-viewer .tk-field-viewer"
+    page.locator(f"{viewer} .tk-play button").first.click()
+    expect(depth).to_contain_text("(time 25 of 25)", timeout=60_000)
+    # the interactive map: a leaflet map with the depth overlay, zoomed with its control
+    page.locator(f"{viewer} .tk-view button", has_text="Interactive").click()
+    expect(page.locator(f"{viewer} .leaflet-container")).to_be_visible()
+    expect(page.locator(f"{viewer} img.leaflet-image-layer")).to_have_count(1)
+    zoom = page.locator(f"{viewer} .tk-map-zoom")
+    expect(zoom).to_contain_text("zoom ")
+    level = float(zoom.inner_text().split()[-1])
+    page.locator(f"{viewer} .leaflet-control-zoom-in").click()
+    expect(zoom).to_have_text(f"zoom {level + 1:g}")
+    assert not page.locator(f"{viewer} img.tk-plot").is_visible()
+    shot("browse_scenarios_map")
 
 
 def test_scenario_from_the_query_string(open_app: Any, voila_data: Path) -> None:

@@ -1,5 +1,5 @@
-"""Interactive maps: the matplotlib fallback, and the ipyleaflet path with a stand-in module
-(ipyleaflet is optional and not installed in the test environment)."""
+"""Interactive maps: the matplotlib fallback (ipyleaflet hidden), the ipyleaflet path with a
+stand-in module (checks what is passed to it), and the real ipyleaflet."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ def fake_leaflet(monkeypatch):
     return module
 
 
-def test_fallback_to_matplotlib():
-    if leaflet_available():
-        pytest.skip("ipyleaflet is installed: the fallback is only taken on request")
+def test_fallback_to_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipyleaflet", None)  # as if not installed
+    assert not leaflet_available()
     artists = interactive_map(raster())
     assert isinstance(artists, FieldArtists)
     with pytest.raises(ImportError):
@@ -94,3 +94,11 @@ def test_point_markers(fake_leaflet):
     assert type(group).__name__ == "LayerGroup" and group.name == "PGA [g]"
     assert [mk.location for mk in group.layers] == [(45.0, 10.0), (45.2, 10.2)]
     assert group.layers[0].fill_color != group.layers[1].fill_color
+
+
+def test_real_ipyleaflet_map():
+    leaflet = pytest.importorskip("ipyleaflet")
+    m = interactive_map(raster())
+    assert isinstance(m, leaflet.Map)
+    overlay = next(layer for layer in m.layers if isinstance(layer, leaflet.ImageOverlay))
+    assert overlay.name == "Max water depth [m]" and overlay.url.startswith("data:image/png")

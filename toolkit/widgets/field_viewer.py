@@ -4,6 +4,10 @@ Gridded fields (3Di cells) are spread over their pixels and drawn as a raster; f
 (ground-motion fields) are drawn as coloured points. The colour scale is fixed over the steps
 (:attr:`FieldSeries.vmax`) so that moving the slider compares like with like.
 
+Two views: "Static" (a matplotlib image, always available) and "Interactive" (an ipyleaflet
+map to pan and zoom, :class:`~toolkit.widgets.leaflet_view.LeafletView`; the toggle appears
+when ipyleaflet is installed).
+
 Event: ``on_step(callback(step))`` after each redraw.
 """
 
@@ -15,6 +19,7 @@ import ipywidgets as w
 import numpy as np
 import traitlets as t
 
+from toolkit.plotting.maps import leaflet_available
 from toolkit.widgets._base import ErrorBoxMixin, HookMixin, guarded, hide, image_widget, show
 from toolkit.widgets._render import draw_points, draw_raster, field_raster, new_figure, to_png
 from toolkit.widgets.protocol import FieldSeries
@@ -58,9 +63,11 @@ class FieldViewer(HookMixin, ErrorBoxMixin, w.VBox):
 
     step = t.Int(0)
     variable = t.Unicode("")
+    view = t.Unicode("static")
 
     def __init__(self, fields: FieldSeries | dict[str, FieldSeries] | None = None, *,
-                 title: str = "", width: str = "640px", **kwargs: Any) -> None:
+                 title: str = "", width: str = "640px", view: str = "static",
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fields: dict[str, FieldSeries] = {}
         self.artist: Any = None
@@ -81,17 +88,37 @@ class FieldViewer(HookMixin, ErrorBoxMixin, w.VBox):
         self.step_label = w.HTML("")
         self.step_label.add_class("tk-step")
         self.image = image_widget(width)
+        self._width = width
+        self.leaflet: Any = None  # LeafletView, built when first shown
+        self.map_box = w.Box()
+        self.map_box.add_class("tk-map-box")
+        self.zoom_label = w.HTML("")
+        self.zoom_label.add_class("tk-map-zoom")
+        self.view_toggle = w.ToggleButtons(options=[("Static", "static"),
+                                                    ("Interactive", "interactive")],
+                                           value="static")
+        self.view_toggle.style.button_width = "90px"
+        self.view_toggle.add_class("tk-view")
+        self.view_toggle.observe(self._toggled, "value")
+        if not leaflet_available():
+            hide(self.view_toggle)
+        hide(self.map_box)
+        hide(self.zoom_label)
         self.variable_picker.observe(self._picked, "value")
         self.slider.observe(self._slid, "value")
         self.children = [
             self.title,
             self.variable_picker,
             w.HBox([self.play, self.slider, self.step_label]),
+            w.HBox([self.view_toggle, self.zoom_label]),
             self.status_line,
             self.error,
             self.image,
+            self.map_box,
         ]
         self.set_status("No field loaded.")
+        if view != "static":
+            self.view = view
         if fields is not None:
             self.set_fields(fields)
 
@@ -151,6 +178,39 @@ class FieldViewer(HookMixin, ErrorBoxMixin, w.VBox):
             raise t.TraitError(f"step {value} out of range 0..{field.n_steps - 1}")
         return value
 
+    @t.validate("view")
+    def _valid_view(self, proposal: Any) -> str:
+        value = str(proposal["value"])
+        if value not in ("static", "interactive"):
+            raise t.TraitError(f"view {value!r}: expected 'static' or 'interactive'")
+        if value == "interactive" and not leaflet_available():
+            raise t.TraitError("the interactive view needs ipyleaflet (pip install ipyleaflet)")
+        return value
+
+    def _toggled(self, change: Any) -> None:
+        self.view = change["new"]
+
+    @t.observe("view")
+    def _view_changed(self, change: Any) -> None:
+        self.view_toggle.value = self.view
+        interactive = self.view == "interactive"
+        (hide if interactive else show)(self.image)
+        (show if interactive else hide)(self.map_box)
+        (show if interactive else hide)(self.zoom_label)
+        self.redraw()
+
+    def _zoomed(self, change: Any) -> None:
+        self.zoom_label.value = f"zoom {float(change['new']):g}"
+
+    def _ensure_leaflet(self) -> Any:
+        if self.leaflet is None:
+            from toolkit.widgets.leaflet_view import LeafletView
+
+            self.leaflet = LeafletView(width=self._width)
+            self.leaflet.map.observe(self._zoomed, "zoom")
+            self.map_box.children = [self.leaflet.map]
+        return self.leaflet
+
     @t.validate("variable")
     def _valid_variable(self, proposal: Any) -> str:
         value = str(proposal["value"])
@@ -194,9 +254,26 @@ class FieldViewer(HookMixin, ErrorBoxMixin, w.VBox):
             float(finite.max()) if finite.size else 1.0)
         vmin = 0.0 if field.dry_below is not None or not finite.size or finite.min() >= 0 \
             else None
+        label = field.steps[self.step]
+        if self.view == "interactive":
+            view = self._ensure_leaflet()
+            gridded = field.grid is not None
+            view.show(field, values, vmin=vmin, vmax=vmax,
+                      cmap=("Blues" if field.dry_below is not None else "viridis") if gridded
+                      else "inferno_r", transparent_below=field.dry_below if gridded else None)
+            self.zoom_label.value = f"zoom {float(view.map.zoom):g}"
+            self.artist = view.layer
+        else:
+            self._draw_static(field, values, vmin, vmax, label)
+        self.step_label.value = f"{label} ({self.step + 1}/{field.n_steps})"
+        self.set_status(f"{field.name} at {label} ({field.step_name} {self.step + 1} of "
+                        f"{field.n_steps}): {field_summary(field, values)}")
+        self._fire("step", self.step)
+
+    def _draw_static(self, field: FieldSeries, values: np.ndarray, vmin: float | None,
+                     vmax: float, label: str) -> None:
         fig = new_figure(6.4, 4.8)
         ax = fig.add_subplot()
-        label = field.steps[self.step]
         if field.grid is not None:
             raster = field_raster(field, values)
             cmap = "Blues" if field.dry_below is not None else "viridis"
@@ -208,7 +285,3 @@ class FieldViewer(HookMixin, ErrorBoxMixin, w.VBox):
                                       cmap="inferno_r")
         ax.set_title(f"{field.name}, {label}", fontsize=10)
         self.image.value = to_png(fig)
-        self.step_label.value = f"{label} ({self.step + 1}/{field.n_steps})"
-        self.set_status(f"{field.name} at {label} ({field.step_name} {self.step + 1} of "
-                        f"{field.n_steps}): {field_summary(field, values)}")
-        self._fire("step", self.step)
