@@ -47,9 +47,9 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> None
             raise AssertionError(f"toolkit serve exited with {proc.returncode}: "
                                  f"{proc.stderr.read().decode(errors='replace')[-2000:]}")
         try:
-            if requests.get(f"{url}/v1/engine_version", timeout=1).status_code == 200:
+            if requests.get(f"{url}/v1/engine_version", timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or slow on a loaded machine
             pass
         time.sleep(0.1)
     raise AssertionError(f"toolkit serve did not answer on {url} within {timeout} s")
