@@ -188,7 +188,16 @@ def _arc_point(a, b, t: float):
 
 def _point_on_arc_at(centre, a, b, radius: float):
     """The point of arc a-b at distance ``radius`` from ``centre`` (closer than ``radius`` to a,
-    not closer to b), by bisection on the arc fraction."""
+    not closer to b), by bisection on the arc fraction.
+
+    When ``centre`` is ``a`` the answer is closed-form: along an arc from ``a`` the horizontal
+    distance grows linearly with the fraction, and so does the depth, so the distance is the
+    fraction times the chord length ``|a b|``.
+    """
+    if centre is a or tuple(centre) == tuple(a):
+        total = _dist3(a, b)
+        if total > 0.0:
+            return _arc_point(a, b, min(radius / total, 1.0))
     lo, hi = 0.0, 1.0
     for _ in range(60):
         mid = (lo + hi) / 2.0
