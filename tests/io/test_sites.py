@@ -124,7 +124,7 @@ def test_no_sites(tmp_path):
     path.write_text("calculation_mode = scenario_risk\nreference_vs30_value = 400\nsites =\n")
     with pytest.raises(InputError, match=r"job.ini: no sites: give 'sites = lon lat"):
         read_sites(read_quiet(path))
-    with pytest.raises(InputError, match="line 4: region grids are not supported yet"):
+    with pytest.raises(InputError, match="line 4: region needs region_grid_spacing"):
         read_sites(job(tmp_path, "region = 0 0, 1 0, 1 1"))
 
 
@@ -143,8 +143,7 @@ def test_sites_take_precedence_over_sites_csv(tmp_path):
     assert sites.lons.tolist() == [7.0]
 
 
-def test_site_model_not_supported(tmp_path):
+def test_site_model_with_sites(tmp_path):
     (tmp_path / "site_model.csv").write_text("lon,lat,vs30\n0,0,300\n")
-    params = job(tmp_path, "sites = 0 0\nsite_model_file = site_model.csv")
-    with pytest.raises(InputError, match="line 5: site_model_file is not supported yet"):
-        read_sites(params)
+    sites = read_sites(job(tmp_path, "sites = 0.01 0\nsite_model_file = site_model.csv"))
+    assert sites.vs30.tolist() == [300.0] and not sites.vs30measured.any()

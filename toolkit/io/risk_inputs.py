@@ -247,19 +247,9 @@ def _site_collection(params: JobParams, coords: np.ndarray, with_params: bool
                      ) -> SiteCollection:
     if not with_params:
         return SiteCollection(lons=coords[:, 0], lats=coords[:, 1], depths=coords[:, 2])
-    if params.raw.get("site_model_file"):
-        raise InputError(f"{params.where('site_model_file')}: site_model_file is not supported "
-                         "yet; use the reference_* site parameters")
-    if params.reference_vs30_value is None:
-        raise InputError(f"{params.job_ini}: missing reference_vs30_value (the vs30 of the "
-                         "sites, m/s)")
-    z1 = params.reference_depth_to_1pt0km_per_sec
-    z2 = params.reference_depth_to_2pt5km_per_sec
-    return SiteCollection(
-        lons=coords[:, 0], lats=coords[:, 1], depths=coords[:, 2],
-        vs30=float(params.reference_vs30_value),
-        vs30measured=params.reference_vs30_type == "measured",
-        z1pt0=np.nan if z1 is None else float(z1), z2pt5=np.nan if z2 is None else float(z2))
+    from toolkit.io.sites import site_collection_at
+
+    return site_collection_at(params, coords, "the hazard sites of the assets")
 
 
 # --------------------------------------------------------------------------- hazard
