@@ -175,12 +175,13 @@ def edit(tmp_path: Path, old: str, new: str, source: str = "sources_04.xml") -> 
 
 
 def test_unknown_source_type(tmp_path):
-    path = edit(tmp_path, '<pointSource id="P1"', '<complexFaultSource id="P1"')
-    path.write_text(path.read_text().replace("</pointSource>", "</complexFaultSource>", 1))
+    path = edit(tmp_path, '<pointSource id="P1"', '<kiteFaultSource id="P1"')
+    path.write_text(path.read_text().replace("</pointSource>", "</kiteFaultSource>", 1))
     with pytest.raises(InputError) as info:
         parse_source_model(path, params=PARAMS)
     assert str(info.value).startswith(
-        f"source type complexFaultSource ({path} line 6) is not supported yet")
+        f"source type kiteFaultSource ({path} line 6) is not supported yet")
+    assert "complexFaultSource" in str(info.value)  # among the supported ones
 
 
 def test_unexpected_element(tmp_path):
@@ -209,6 +210,8 @@ def test_duplicate_source_id_across_files(classical):
      r"line 19, source 'P1': the probabilities of <hypoDepthDist> sum to 0.9, not 1"),
     ('depth="10"/>', 'depth="25"/>', r"line 21, source 'P1': hypocentral depth 25 km is "
                                      r"outside the seismogenic layer \[2, 20\] km"),
+    ('depth="10"/>', 'depth="10" fixedDipFrac="0.5"/>',
+     r"line 21, source 'P1': the fixedDipFrac attribute of <hypoDepth> .* is not supported"),
     ('dip="60" rake="-90"', 'dip="0" rake="-90"', r"line 17, source 'P1': dip must be in "
                                                   r"\(0, 90\], got 0"),
     ('rake="-90"', 'rake="-200"', r"line 17, source 'P1': rake must be in \[-180, 180\]"),

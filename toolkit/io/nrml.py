@@ -14,9 +14,14 @@ source objects. Both layouts are accepted:
   attribute; sources are grouped by tectonic region type (TRT) in order of appearance;
 * NRML 0.5: ``<sourceGroup tectonicRegion="...">`` elements holding the sources.
 
-Supported source types: ``pointSource``, ``areaSource`` and ``simpleFaultSource``. A simple
+Supported source types: ``pointSource``, ``areaSource`` and ``simpleFaultSource`` (read here),
+``complexFaultSource`` and ``characteristicFaultSource`` (:mod:`toolkit.io.nrml_faults`),
+``multiPointSource`` and ``nonParametricSeismicSource``, and ``hypoList``/``slipList`` on any
+point-type source (:mod:`toolkit.io.nrml_points`). A simple
 fault may carry the toolkit extension element
-``<ruptureAreaVariability sigmaLog10Area="0.25" truncation="2" samples="11"/>``.
+``<ruptureAreaVariability sigmaLog10Area="0.25" truncation="2" samples="11"/>`` and the
+down-dip hypocentre distribution ``<hypocentreDepthDistribution kind="triangular"
+minDepth="0" modeDepth="10" maxDepth="30"/>`` (``kind="uniform"`` without ``modeDepth``).
 
 Reading happens in two steps: :func:`parse_source_model` validates the XML and collects
 the constructor arguments of every source as a :class:`SourceSpec` (no engine import), and
@@ -65,10 +70,7 @@ SUPPORTED_SOURCE_TYPES = {
 }
 
 #: source types of NRML that the toolkit does not read yet
-KNOWN_UNSUPPORTED_SOURCE_TYPES = frozenset({
-    "complexFaultSource", "characteristicFaultSource", "multiPointSource",
-    "nonParametricSeismicSource", "multiFaultSource", "kiteFaultSource",
-})
+KNOWN_UNSUPPORTED_SOURCE_TYPES = frozenset({"multiFaultSource", "kiteFaultSource"})
 
 #: tolerance on probabilities (nodal planes, hypocentral depths) summing to one
 PROBABILITY_TOLERANCE = 1e-6
@@ -459,6 +461,7 @@ class _SourceReader:
         self.bin_width = _job_value(params, "width_of_mfd_bin", None)
         self.ids: dict[str, str] = {}
         self.label = ""
+        self.params = params  # read by toolkit.io.nrml_faults (complex_fault_mesh_spacing)
 
     def at(self, node: Node) -> str:
         """Location of ``node`` inside the current source."""
@@ -491,10 +494,23 @@ class _SourceReader:
     # ------------------------------------------------------------------ sources
     def read_source(self, node: Node, group_trt: str | None) -> SourceSpec:
         kind = node.tag
+        from toolkit.io.nrml_points import read_extra_source
+
+        extra = read_extra_source(self, node, group_trt)  # multi-point, non-parametric, hypoList
+        if extra is not None:
+            return extra
+        from toolkit.io.nrml_faults import read_fault_source
+
+        fault = read_fault_source(self, node, group_trt)  # complex and characteristic faults
+        if fault is not None:
+            return fault
         if kind not in SUPPORTED_SOURCE_TYPES:
             if kind in KNOWN_UNSUPPORTED_SOURCE_TYPES or kind.endswith("Source"):
+                supported = [*SUPPORTED_SOURCE_TYPES, "complexFaultSource",
+                             "characteristicFaultSource", "multiPointSource",
+                             "nonParametricSeismicSource"]
                 raise InputError(f"source type {kind} ({node.where}) is not supported yet; "
-                                 f"supported: {', '.join(SUPPORTED_SOURCE_TYPES)}")
+                                 f"supported: {', '.join(supported)}")
             raise InputError(f"{node.where}: unexpected element <{kind}> in a source model")
         source_id = node.get("id", "source")
         self.label = f"source {source_id!r}"
@@ -581,6 +597,10 @@ class _SourceReader:
         for hypo in hdd.findall("hypoDepth"):
             prob = self._attr(hypo, "probability", 0, 1, "hypocentral depth probability", True)
             depth = self.number(hypo, "depth", hypo.get("depth", self.label))
+            if "fixedDipFrac" in hypo.attrib:
+                raise InputError(f"{self.at(hypo)}: the fixedDipFrac attribute of <hypoDepth> "
+                                 "(rupture placed at a fixed fraction of its width) is not "
+                                 "supported yet")
             if not upper <= depth <= lower:
                 raise InputError(f"{self.at(hypo)}: hypocentral depth {depth:g} km is outside "
                                  f"the seismogenic layer [{upper:g}, {lower:g}] km")
@@ -661,7 +681,25 @@ class _SourceReader:
         out: dict[str, Any] = {"trace": trace, "dip": dip, "rake": rake}
         out.update(self._depths(geom))
         out["area_variability"] = self._area_variability(node.find("ruptureAreaVariability"))
+        hypo_pdf = node.find("hypocentreDepthDistribution")
+        if hypo_pdf is not None:
+            out["hypo_depth_pdf"] = self._hypo_depth_pdf(hypo_pdf)
         return out
+
+    def _hypo_depth_pdf(self, node: Node) -> tuple:
+        """The toolkit extension ``<hypocentreDepthDistribution .../>`` as ``(kind, depths)``:
+        ``("uniform", min, max)`` or ``("triangular", min, mode, max)``, km."""
+        kind = node.get("kind", self.label).strip()
+        names = {"uniform": ("minDepth", "maxDepth"),
+                 "triangular": ("minDepth", "modeDepth", "maxDepth")}.get(kind)
+        if names is None:
+            raise InputError(f"{self.at(node)}: hypocentreDepthDistribution kind must be "
+                             f"'uniform' or 'triangular', got {kind!r}")
+        depths = [self._attr(node, name, 0, math.inf, name) for name in names]
+        if depths != sorted(depths) or depths[0] >= depths[-1]:
+            raise InputError(f"{self.at(node)}: hypocentreDepthDistribution needs "
+                             f"{' <= '.join(names)} and minDepth < maxDepth, got {depths}")
+        return (kind, *depths)
 
     def _area_variability(self, node: Node | None) -> tuple[float, float, int] | None:
         """The toolkit extension ``<ruptureAreaVariability .../>`` as (sigma, truncation, n)."""

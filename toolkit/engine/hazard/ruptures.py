@@ -77,6 +77,10 @@ class RuptureBlock:
         Hypocentre lon, lat, depth (km).
     surface : Surfaces
         The N rupture surfaces.
+    probs_occur : ndarray, shape (N, K), optional
+        Non-Poissonian ruptures (non-parametric sources): probabilities of 0, 1, ..., K-1
+        occurrences in the investigation time; ``rate`` is then only informative (see
+        :mod:`toolkit.engine.hazard.sources.nonparametric`). None for Poissonian ruptures.
     """
 
     source_id: str
@@ -86,6 +90,7 @@ class RuptureBlock:
     rate: np.ndarray
     hypo: np.ndarray
     surface: Surfaces
+    probs_occur: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.mag)
@@ -96,6 +101,10 @@ class RuptureBlock:
             raise ValueError(f"RuptureBlock.hypo has shape {self.hypo.shape}, expected ({n}, 3)")
         if len(self.surface) != n:
             raise ValueError(f"RuptureBlock.surface has {len(self.surface)} surfaces != {n}")
+        if self.probs_occur is not None and (self.probs_occur.ndim != 2
+                                             or len(self.probs_occur) != n):
+            raise ValueError(f"RuptureBlock.probs_occur has shape {self.probs_occur.shape}, "
+                             f"expected ({n}, K)")
 
     def __len__(self) -> int:
         return len(self.mag)
@@ -104,4 +113,5 @@ class RuptureBlock:
         return RuptureBlock(
             self.source_id, self.trt, self.mag[index], self.rake[index], self.rate[index],
             self.hypo[index], self.surface.take(index),
+            None if self.probs_occur is None else self.probs_occur[index],
         )

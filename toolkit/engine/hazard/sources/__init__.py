@@ -9,7 +9,14 @@ module's docstring.
 
 from toolkit.engine.hazard.sources.area import AreaSource
 from toolkit.engine.hazard.sources.base import BaseSource
+from toolkit.engine.hazard.sources.characteristic import CharacteristicFaultSource
+from toolkit.engine.hazard.sources.complex_fault import ComplexFaultSource
+from toolkit.engine.hazard.sources.hypo_list import HypoSlipSource
+from toolkit.engine.hazard.sources.multi_point import MultiPointSource
+from toolkit.engine.hazard.sources.nonparametric import NonParametricSource
 from toolkit.engine.hazard.sources.point import PointSource
 from toolkit.engine.hazard.sources.simple_fault import SimpleFaultSource
 
-__all__ = ["AreaSource", "BaseSource", "PointSource", "SimpleFaultSource"]
+__all__ = ["AreaSource", "BaseSource", "CharacteristicFaultSource", "ComplexFaultSource",
+           "HypoSlipSource", "MultiPointSource",
+           "NonParametricSource", "PointSource", "SimpleFaultSource"]

@@ -33,6 +33,17 @@ normal probability of the interval. Each magnitude then has ``n`` rupture sizes 
 :math:`A\\,10^{\\sigma\\varepsilon_i}` (dimensions by the rules above), and the rate of each size
 is the magnitude's rate times its weight. This is what PEER 2018 Set 1 Case 3 asks for
 (:math:`\\sigma_{\\log A} = 0.25`, truncated at 2 sigma).
+
+Down-dip hypocentre distribution (toolkit extension)
+----------------------------------------------------
+``hypo_depth_pdf = ("uniform", z_min, z_max)`` or ``("triangular", z_min, z_mode, z_max)``
+(km) makes the floating positions down dip unequally likely. The hypocentre of a rupture is
+the centre of its plane, at depth :math:`z_r` for the rupture whose top edge is on mesh row
+*r*; a position on row *r* gets the weight :math:`f(z_r) / (n_c \\sum_{r'} f(z_{r'}))`, with
+*f* the density and :math:`n_c` the number of positions along strike (still uniform), so the
+weights are renormalised over the sampled positions of each rupture size. PEER 2018 Set 2
+Case 4 (Hale, Abrahamson & Bozorgnia 2018): uniform (4a) and triangular 0/10/30 km with mode
+10 km (4b).
 """
 
 from __future__ import annotations
@@ -62,7 +73,11 @@ from toolkit.engine.hazard.sources.base import (
 from toolkit.engine.hazard.surfaces import FaultMesh, MeshSurfaces
 from toolkit.errors import InputError
 
-__all__ = ["SimpleFaultSource", "simple_fault_mesh", "area_samples"]
+__all__ = ["SimpleFaultSource", "simple_fault_mesh", "area_samples", "hypo_depth_density",
+           "HYPO_DEPTH_PDFS"]
+
+#: down-dip hypocentre distributions -> number of depth parameters (km)
+HYPO_DEPTH_PDFS = {"uniform": 2, "triangular": 3}
 
 
 def simple_fault_mesh(
@@ -105,6 +120,41 @@ def area_samples(sigma: float, n_sigma: float, n: int) -> tuple[np.ndarray, np.n
     return (edges[:-1] + edges[1:]) / 2.0, mass / mass.sum()
 
 
+def hypo_depth_density(depths: np.ndarray, pdf: tuple) -> np.ndarray:
+    """Density (1/km) of a down-dip hypocentre distribution at ``depths`` (km).
+
+    ``pdf`` is ``("uniform", a, b)``: :math:`1/(b - a)` on [a, b]; or ``("triangular", a, m,
+    b)``: :math:`2(z - a)/((b - a)(m - a))` on [a, m], :math:`2(b - z)/((b - a)(b - m))` on
+    [m, b]; 0 elsewhere.
+    """
+    z = np.asarray(depths, dtype=float)
+    kind, *p = pdf
+    if kind == "uniform":
+        a, b = p
+        return np.where((z >= a) & (z <= b), 1.0 / (b - a), 0.0)
+    a, m, b = p
+    rising = 2.0 * (z - a) / ((b - a) * (m - a)) if m > a else np.where(z >= a, 2.0 / (b - a), 0)
+    falling = 2.0 * (b - z) / ((b - a) * (b - m)) if b > m else np.where(z <= b, 2.0 / (b - a), 0)
+    return np.where((z < a) | (z > b), 0.0, np.where(z <= m, rising, falling))
+
+
+def _check_hypo_depth_pdf(pdf, where: str) -> tuple:
+    try:
+        kind, *params = pdf
+        params = [float(x) for x in params]
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{where}: hypo_depth_pdf must be ('uniform', min, max) or "
+                         f"('triangular', min, mode, max), got {pdf!r}") from exc
+    if kind not in HYPO_DEPTH_PDFS or len(params) != HYPO_DEPTH_PDFS[kind]:
+        raise InputError(f"{where}: hypo_depth_pdf must be ('uniform', min, max) or "
+                         f"('triangular', min, mode, max), got {pdf!r}")
+    if not all(np.isfinite(params)) or params != sorted(params) or params[0] >= params[-1]:
+        raise InputError(f"{where}: the {kind} hypocentre depth distribution needs finite "
+                         f"depths min {'<= mode <= ' if kind == 'triangular' else ''}and "
+                         f"min < max, got {params}")
+    return (kind, *params)
+
+
 class SimpleFaultSource(BaseSource):
     """Floating ruptures on a simple fault surface (see the module docstring).
 
@@ -129,6 +179,9 @@ class SimpleFaultSource(BaseSource):
         km.
     area_variability : tuple (sigma_log10_area, truncation_nsigma, n_samples), optional
         Rupture-area variability (toolkit extension for PEER Set 1 Case 3).
+    hypo_depth_pdf : tuple, optional
+        Down-dip hypocentre distribution, ``("uniform", min, max)`` or ``("triangular", min,
+        mode, max)``, km (toolkit extension for PEER Set 2 Case 4; see the module docstring).
     """
 
     kind = "simpleFaultSource"
@@ -148,6 +201,7 @@ class SimpleFaultSource(BaseSource):
         rake: float,
         rupture_mesh_spacing: float,
         area_variability: tuple[float, float, int] | None = None,
+        hypo_depth_pdf: tuple | None = None,
     ) -> None:
         super().__init__(source_id, name, trt, mfd)
         where = self._where
@@ -182,6 +236,8 @@ class SimpleFaultSource(BaseSource):
                                  f"and n_samples >= 1, got {area_variability!r}")
             area_variability = (sigma, n_sigma, n)
         self.area_variability = area_variability
+        self.hypo_depth_pdf = (None if hypo_depth_pdf is None
+                               else _check_hypo_depth_pdf(hypo_depth_pdf, where))
         self._mesh: FaultMesh | None = None
 
     @property
@@ -257,12 +313,13 @@ class SimpleFaultSource(BaseSource):
             rows, cols = np.meshgrid(np.arange(ny - nr + 1), np.arange(nx - nc + 1),
                                      indexing="ij")
             n_pos = rows.size
+            share = self._position_shares(mag, nr, rows)
             start = 0
             while start < n_pos:
                 take = min(n_pos - start, block_size - n_pending)
                 part = slice(start, start + take)
                 pending.append((
-                    np.full(take, mag), np.full(take, rate / n_pos), rows.ravel()[part],
+                    np.full(take, mag), rate * share.ravel()[part], rows.ravel()[part],
                     cols.ravel()[part], np.full(take, nr), np.full(take, nc),
                 ))
                 n_pending += take
@@ -272,6 +329,23 @@ class SimpleFaultSource(BaseSource):
                     pending, n_pending = [], 0
         if n_pending:
             yield self._block(pending)
+
+    def _position_shares(self, mag: float, nrows: int, rows: np.ndarray) -> np.ndarray:
+        """Share of a rupture size's rate at each position (top rows ``rows``), summing to 1:
+        equal shares, or weighted by the hypocentre depth density at the rupture centres."""
+        if self.hypo_depth_pdf is None:
+            return np.full(rows.shape, 1.0 / rows.size)
+        row_depths = self.mesh.depths.mean(axis=1)
+        centre = 0.5 * (row_depths[rows] + row_depths[rows + nrows - 1])
+        density = hypo_depth_density(centre, self.hypo_depth_pdf)
+        total = density.sum()
+        if total <= 0:
+            raise InputError(
+                f"{self._where}: no floating rupture of magnitude {mag:g} has its centre "
+                f"(depths {centre.min():g}-{centre.max():g} km) inside the hypocentre depth "
+                f"distribution {self.hypo_depth_pdf}"
+            )
+        return density / total
 
     def _block(self, pending) -> RuptureBlock:
         columns = zip(*pending, strict=True)
