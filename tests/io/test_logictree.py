@@ -246,14 +246,14 @@ def test_missing_source_model_file(tmp_path):
 
 def test_unsupported_uncertainty_type(tmp_path):
     path = edit(tmp_path, "smlt_two.xml", "  </logicTree>", """\
-    <logicTreeBranchSet uncertaintyType="abGRAbsolute" branchSetID="bs2">
+    <logicTreeBranchSet uncertaintyType="extendModel" branchSetID="bs2">
       <logicTreeBranch branchID="ab1">
-        <uncertaintyModel>4.6 1.1</uncertaintyModel>
+        <uncertaintyModel>extra.xml</uncertaintyModel>
         <uncertaintyWeight>1</uncertaintyWeight>
       </logicTreeBranch>
     </logicTreeBranchSet>
   </logicTree>""")
-    with pytest.raises(InputError, match=r"line 15: uncertainty type 'abGRAbsolute' is not "
+    with pytest.raises(InputError, match=r"line 15: uncertainty type 'extendModel' is not "
                                          "supported yet"):
         read_source_model_logic_tree(path)
     path = edit(tmp_path, "gslt_three_trts.xml", 'uncertaintyType="gmpeModel" branchSetID="bs_sub"',

@@ -5,9 +5,12 @@ weights of a branch set sum to one. NRML 0.4 wraps each branch set in a
 ``<logicTreeBranchingLevel>``; NRML 0.5 puts the branch sets directly under ``<logicTree>``.
 Both are read.
 
-* The **source-model logic tree** has one branch set of ``uncertaintyType="sourceModel"``
-  whose branches name one or more source-model files (whitespace separated). Further branch
-  sets (``abGRAbsolute``, ``maxMagGRAbsolute``, ``extendModel``...) are not supported yet.
+* The **source-model logic tree** starts with one branch set of
+  ``uncertaintyType="sourceModel"`` whose branches name one or more source-model files
+  (whitespace separated). Further branch sets modify the MFDs of the sources
+  (``abGRAbsolute``, ``maxMagGRAbsolute``, ``bGRRelative``, ``maxMagGRRelative``,
+  ``incrementalMFDAbsolute``; see :mod:`toolkit.io.lt_uncertainties`). Each full path
+  through these branch sets is a *source-model path* (:meth:`SourceModelLogicTree.paths`).
 * The **GSIM logic tree** has one branch set of ``uncertaintyType="gmpeModel"`` per
   tectonic region type (``applyToTectonicRegionType``); each branch names a GSIM class, or
   gives it in OpenQuake's TOML form ``[GSIMName]\\nparam = value``.
@@ -19,11 +22,33 @@ the GSIM branch sets of the tectonic region types present in that source model, 
 order of the GSIM logic tree file (OpenQuake ignores the branch sets of regions without
 sources). The weight of a realization is the product of its branch weights.
 
+Source-model paths are enumerated as OpenQuake's full enumeration does: the product of
+the branch sets in file order, the last one varying fastest; a branch set whose
+``applyToBranches`` names none of the branches of the path so far is skipped on that path
+(its character is ``.``). OpenQuake may then *reduce* the tree (merge paths that give the
+same sources) and reorder realizations; the toolkit does not: it keeps every path in
+product order (so a path may repeat another one's sources, e.g. a branch set whose
+``applyToSources`` is not in that path's model), which changes the numbering of
+realizations, not the mean or the quantiles.
+
 Branch paths follow OpenQuake's export (``realizations_<calc>.csv``): one character per
-branch set, the source-model part and the GSIM part joined by ``~`` (``A~A``, ``A~B``). The
-character of a branch is its position in its branch set: ``A`` for the first, ``B`` for the
-second... as in OpenQuake's logic-tree FAQ (``AAAAA~AA`` ... ``ACCCC~BB``) and the recorded
-export of classical QA case 5. See :data:`BRANCH_CODES`.
+branch set, the source-model part and the GSIM part joined by ``~`` (``A~A``, ``A~B``,
+``A.B~A``). The character of a branch is its position in its branch set: ``A`` for the
+first, ``B`` for the second... as in OpenQuake's logic-tree FAQ (``AAAAA~AA`` ...
+``ACCCC~BB``) and the recorded export of classical QA case 5. See :data:`BRANCH_CODES`.
+
+Monte Carlo sampling
+--------------------
+With ``number_of_logic_tree_samples = n`` (:func:`sample_realizations`), each of the n
+realizations picks one branch in every branch set of the source-model path and one GSIM per
+tectonic region type, each branch with the probability of its weight, and has weight
+``1/n`` (OpenQuake's default ``sampling_method = early_weights``; ``early_latin``,
+``late_weights`` and ``late_latin`` are also read, see :func:`sample_realizations`). A
+classical calculation computes each distinct sampled source-model path once; an
+event-based one gives every sample its own stochastic event sets. The draws come from
+numpy's PCG64 generator seeded with ``random_seed``: reproducible, but not OpenQuake's own
+random stream, so the sampled paths differ from OpenQuake's for the same seed (the
+statistics agree only within the Monte Carlo error).
 """
 
 from __future__ import annotations
@@ -35,26 +60,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from toolkit.errors import InputError, UnknownName
+from toolkit.io.lt_uncertainties import (
+    UncertaintyBranch,
+    UncertaintyBranchSet,
+    read_uncertainty_branch_set,
+)
 from toolkit.io.nrml import Node, read_nrml
 
 __all__ = [
     "SourceModelBranch",
+    "SourceModelLogicTree",
     "GsimBranch",
     "GsimBranchSet",
     "GsimLogicTree",
     "Realization",
     "read_source_model_logic_tree",
+    "read_source_model_tree",
     "read_gsim_logic_tree",
     "enumerate_realizations",
+    "sample_realizations",
     "branch_code",
     "BRANCH_CODES",
+    "SAMPLING_METHODS",
     "WEIGHT_TOLERANCE",
 ]
 
 #: characters of the 1st, 2nd, ... branch of a branch set in branch paths. OpenQuake uses
 #: ``A``, ``B``, ``C``... (documented); the order after ``Z`` is the toolkit's choice.
 BRANCH_CODES = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+#: ``sampling_method`` values supported by :func:`sample_realizations`
+SAMPLING_METHODS = ("early_weights", "early_latin", "late_weights", "late_latin")
 
 #: tolerance on the weights of a branch set summing to one
 WEIGHT_TOLERANCE = 1e-6
@@ -84,13 +123,20 @@ class SourceModelBranch:
     Attributes
     ----------
     branch_id : str
+        For a path with uncertainties, the branch ids of the path joined by ``_``
+        (``"b1_b22_b31"``, OpenQuake's ``smltp_`` naming).
     files : list of Path
         Source-model files of the branch (absolute or relative to the current directory).
     weight : float
+        Product of the weights of the branches of the path.
     code : str
-        Its branch-path character (``"A"`` for the first branch).
+        Its branch-path characters (``"A"`` for the first branch, ``"AB."`` for a path).
     where : str
         ``"<file> line <n>"`` of the branch.
+    uncertainties : tuple of (UncertaintyBranchSet, UncertaintyBranch)
+        The source modifications of a path, in order (empty for a plain branch).
+    base_id : str
+        The ``sourceModel`` branch of the path (defaults to ``branch_id``).
     """
 
     branch_id: str
@@ -98,6 +144,108 @@ class SourceModelBranch:
     weight: float
     code: str = "A"
     where: str = ""
+    uncertainties: tuple[tuple[UncertaintyBranchSet, UncertaintyBranch], ...] = ()
+    base_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.base_id:
+            self.base_id = self.branch_id
+
+
+@dataclass
+class SourceModelLogicTree:
+    """A source-model logic tree: its ``sourceModel`` branches and the branch sets after.
+
+    Attributes
+    ----------
+    branches : list of SourceModelBranch
+        The branches of the ``sourceModel`` branch set, in file order.
+    branch_sets : list of UncertaintyBranchSet
+        The uncertainty branch sets that follow, in file order.
+    path : Path
+    """
+
+    branches: list[SourceModelBranch]
+    branch_sets: list[UncertaintyBranchSet]
+    path: Path | None = None
+
+    def _path(self, sm: SourceModelBranch, chosen: list[UncertaintyBranch | None]
+              ) -> SourceModelBranch:
+        pairs = tuple((bs, b) for bs, b in zip(self.branch_sets, chosen, strict=True)
+                      if b is not None)
+        if not self.branch_sets:
+            return sm
+        return SourceModelBranch(
+            branch_id="_".join([sm.branch_id, *(b.branch_id for _, b in pairs)]),
+            files=sm.files,
+            weight=sm.weight * math.prod(b.weight for _, b in pairs),
+            code=sm.code + "".join("." if b is None else b.code for b in chosen),
+            where=sm.where, uncertainties=pairs, base_id=sm.branch_id)
+
+    def paths(self) -> list[SourceModelBranch]:
+        """Every source-model path (full enumeration), in OpenQuake's product order."""
+        out: list[SourceModelBranch] = []
+
+        def walk(sm: SourceModelBranch, chosen: list[UncertaintyBranch | None]) -> None:
+            k = len(chosen)
+            if k == len(self.branch_sets):
+                out.append(self._path(sm, chosen))
+                return
+            ids = [sm.branch_id, *(b.branch_id for b in chosen if b is not None)]
+            bset = self.branch_sets[k]
+            if not bset.applies_to_path(ids):
+                walk(sm, [*chosen, None])
+                return
+            for branch in bset.branches:
+                walk(sm, [*chosen, branch])
+
+        for sm in self.branches:
+            walk(sm, [])
+        return out
+
+    def sample_paths(self, u: np.ndarray, *, uniform: bool = False) -> list[SourceModelBranch]:
+        """The source-model paths picked by uniform numbers ``u`` in [0, 1).
+
+        Parameters
+        ----------
+        u : ndarray, shape (n, 1 + len(branch_sets))
+            One row per sample: column 0 picks the ``sourceModel`` branch, column k the
+            branch of the k-th uncertainty branch set (ignored where the set does not apply
+            to the path). Branch i is picked when ``u`` falls in the i-th interval of the
+            cumulative weights (of equal weights if ``uniform``).
+
+        Returns
+        -------
+        list of SourceModelBranch
+            One per row; equal paths are the same object.
+        """
+        sets = [self.branches, *(bs.branches for bs in self.branch_sets)]
+        picks = np.column_stack([_pick([1.0 if uniform else b.weight for b in branches],
+                                       u[:, k]) for k, branches in enumerate(sets)])
+        cache: dict[str, SourceModelBranch] = {}
+        out = []
+        for row in picks:
+            sm = self.branches[row[0]]
+            chosen: list[UncertaintyBranch | None] = []
+            ids = [sm.branch_id]
+            for k, bset in enumerate(self.branch_sets, start=1):
+                if bset.applies_to_path(ids):
+                    branch = bset.branches[row[k]]
+                    chosen.append(branch)
+                    ids.append(branch.branch_id)
+                else:
+                    chosen.append(None)
+            key = "/".join(ids) + "|" + "".join("." if c is None else "x" for c in chosen)
+            if key not in cache:
+                cache[key] = self._path(sm, chosen)
+            out.append(cache[key])
+        return out
+
+
+def _pick(weights: list[float], u: np.ndarray) -> np.ndarray:
+    """Index of the branch whose cumulative-weight interval contains each ``u``."""
+    cum = np.cumsum(weights)
+    return np.minimum(np.searchsorted(cum / cum[-1], u, side="right"), len(weights) - 1)
 
 
 @dataclass(frozen=True)
@@ -301,18 +449,29 @@ def _branches(bset: Node, ids: dict[str, str]) -> list[tuple[Node, str, str, flo
 
 
 def read_source_model_logic_tree(path: str | Path) -> list[SourceModelBranch]:
-    """Read a source-model logic tree.
+    """Read a source-model logic tree: the branches of its ``sourceModel`` branch set.
+
+    The whole tree is read and checked (see :func:`read_source_model_tree`, which also
+    returns the uncertainty branch sets).
 
     Returns
     -------
     list of SourceModelBranch
         In file order; file paths are resolved against the logic tree's directory.
+    """
+    return read_source_model_tree(path).branches
+
+
+def read_source_model_tree(path: str | Path) -> SourceModelLogicTree:
+    """Read a source-model logic tree with its uncertainty branch sets.
 
     Raises
     ------
     InputError
-        Not a logic tree; branch sets of other uncertainty types; weights not summing to one;
-        duplicate branch ids; missing source-model files (naming the branch and the path).
+        Not a logic tree; a first branch set that is not ``sourceModel``; a later one of an
+        unsupported type, with malformed values or an ``applyToBranches`` naming no earlier
+        branch; weights not summing to one; duplicate branch ids; missing source-model files
+        (naming the branch and the path).
     """
     path = Path(path)
     sets = _branch_sets(path, "source_model_logic_tree_file")
@@ -321,13 +480,31 @@ def read_source_model_logic_tree(path: str | Path) -> list[SourceModelBranch]:
     if utype != "sourceModel":
         raise InputError(f"{first.where}: the first branch set of a source-model logic tree "
                          f"must have uncertaintyType='sourceModel', got {utype!r}")
+    ids: dict[str, str] = {}
+    branches = _source_model_branches(path, first, ids)
+    branch_sets: list[UncertaintyBranchSet] = []
     for bset in rest:
-        other = bset.attrib.get("uncertaintyType", "")
-        raise InputError(f"{bset.where}: uncertainty type {other!r} is not supported yet "
-                         "(only one branch set of uncertaintyType='sourceModel')")
+        if bset.attrib.get("uncertaintyType", "") == "sourceModel":
+            raise InputError(f"{bset.where}: a second sourceModel branch set (only the first "
+                             "branch set of a source-model logic tree may be one)")
+        earlier = set(ids)
+        parsed = _branches(bset, ids)
+        unc = read_uncertainty_branch_set(bset, parsed,
+                                          [branch_code(i) for i in range(len(parsed))])
+        unknown = [b for b in unc.apply_to_branches if b not in earlier]
+        if unknown:
+            raise InputError(f"{bset.where}: applyToBranches names branch(es) "
+                             f"{', '.join(repr(b) for b in unknown)} that are not in an "
+                             "earlier branch set")
+        branch_sets.append(unc)
+    return SourceModelLogicTree(branches, branch_sets, path)
+
+
+def _source_model_branches(path: Path, first: Node, ids: dict[str, str]
+                           ) -> list[SourceModelBranch]:
     base = path.parent
     branches = []
-    for index, (node, branch_id, model, weight) in enumerate(_branches(first, {})):
+    for index, (node, branch_id, model, weight) in enumerate(_branches(first, ids)):
         names = model.value.split()
         if not names:
             raise InputError(f"{model.where}: branch {branch_id!r} names no source-model file")
@@ -461,4 +638,110 @@ def enumerate_realizations(
                 gsim_by_trt={trt: b.gsim for trt, b in by_trt.items()},
                 weight=weight, branch_path=path, gsim_branches=by_trt,
             ))
+    return realizations
+
+
+def sample_realizations(
+    tree: SourceModelLogicTree,
+    gsim_lt: GsimLogicTree,
+    trts_by_sm: dict[str, set[str]],
+    n: int,
+    seed: int,
+    *,
+    method: str = "early_weights",
+    validate: bool = True,
+) -> list[Realization]:
+    """``n`` realizations sampled from the logic trees (Monte Carlo).
+
+    A ``(n, 1 + len(tree.branch_sets) + len(gsim_lt.branch_sets))`` matrix ``u`` of uniform
+    numbers in [0, 1) is drawn from ``numpy.random.Generator(PCG64(seed))``; row i picks
+    realization i: its source-model path (:meth:`SourceModelLogicTree.sample_paths`) and one
+    branch of every GSIM branch set (column order: the branch sets of the GSIM logic tree
+    file). As in the full enumeration, a realization keeps the GSIMs of the tectonic region
+    types of its source model only. The same seed gives the same realizations; OpenQuake's
+    own random stream is not reproduced. The ``sampling_method`` values of OpenQuake:
+
+    * ``early_weights`` (default): a branch is picked with the probability of its weight;
+      every realization has weight ``1/n``;
+    * ``early_latin``: the same, with Latin hypercube sampling: in each column the n
+      numbers are ``(permutation(n) + uniform) / n``, one in each stratum of width ``1/n``;
+    * ``late_weights``: branches are picked with equal probabilities; the weight of a
+      realization is the product of the weights of its branches, normalised so that the n
+      weights sum to one;
+    * ``late_latin``: ``late_weights`` with Latin hypercube sampling.
+
+    Parameters
+    ----------
+    tree : SourceModelLogicTree
+    gsim_lt : GsimLogicTree
+    trts_by_sm : dict of str -> set of str
+        Tectonic region types of the sources of each ``sourceModel`` branch (keyed by the
+        branch id of the first branch set).
+    n : int
+        Number of samples (>= 1).
+    seed : int
+        ``random_seed`` of the job.
+    method : str
+        ``sampling_method`` (see above).
+    validate : bool
+        Instantiate each GSIM used (once) to check its name and parameters.
+
+    Returns
+    -------
+    list of Realization
+        In sample order, ``index`` = sample number. Equal samples are distinct
+        realizations (with the same source-model path object).
+    """
+    if n < 1:
+        raise InputError(f"number_of_logic_tree_samples must be >= 1, got {n}")
+    if method not in SAMPLING_METHODS:
+        raise InputError(f"sampling_method {method!r} is not supported; supported: "
+                         f"{', '.join(SAMPLING_METHODS)}")
+    rng = np.random.Generator(np.random.PCG64(seed))
+    n_sm = 1 + len(tree.branch_sets)
+    gsim_sets = list(gsim_lt.branch_sets.values())
+    n_cols = n_sm + len(gsim_sets)
+    if method.endswith("latin"):
+        u = np.column_stack([(rng.permutation(n) + rng.random(n)) / n
+                             for _ in range(n_cols)]).reshape(n, n_cols)
+    else:
+        u = rng.random((n, n_cols))
+    late = method.startswith("late")
+    paths = tree.sample_paths(u[:, :n_sm], uniform=late)
+    picks = {bs.trt: _pick([1.0 if late else b.weight for b in bs.branches], u[:, n_sm + j])
+             for j, bs in enumerate(gsim_sets)}
+    weights = np.full(n, 1.0 / n)
+    order = {trt: i for i, trt in enumerate(gsim_lt.branch_sets)}
+    checked: set[int] = set()
+    realizations: list[Realization] = []
+    for i, sm in enumerate(paths):
+        trts = trts_by_sm.get(sm.base_id)
+        if not trts:
+            raise InputError(f"source-model branch {sm.base_id!r} ({sm.where or sm.files}) "
+                             "has no sources")
+        per_trt = {trt: gsim_lt.branch_set(trt) for trt in trts}
+        used = sorted({id(bs): bs for bs in per_trt.values()}.values(),
+                      key=lambda bs: order[bs.trt])
+        chosen = {bs.trt: bs.branches[picks[bs.trt][i]] for bs in used}
+        if validate:
+            for branch in chosen.values():
+                if id(branch) not in checked:
+                    branch.instantiate()
+                    checked.add(id(branch))
+        by_trt = {trt: chosen[per_trt[trt].trt]
+                  for trt in sorted(trts, key=lambda t: (order[per_trt[t].trt], t))}
+        if late:
+            weights[i] = sm.weight * math.prod(b.weight for b in chosen.values())
+        realizations.append(Realization(
+            index=i, sm_branch=sm, gsim_by_trt={trt: b.gsim for trt, b in by_trt.items()},
+            weight=0.0,
+            branch_path=sm.code + "~" + "".join(chosen[bs.trt].code for bs in used),
+            gsim_branches=by_trt,
+        ))
+    total = math.fsum(weights)
+    if total <= 0:
+        raise InputError(f"sampling_method {method}: the sampled realizations all have "
+                         "weight 0")
+    for rlz, weight in zip(realizations, weights, strict=True):
+        rlz.weight = float(weight / total) if late else 1.0 / n
     return realizations
