@@ -16,7 +16,7 @@ def test_all_names_resolve():
 def test_no_private_or_unlisted_public_functions():
     public = {n for n in dir(toolkit) if not n.startswith("_")}
     modules = {"errors", "registry", "api", "config", "cli", "engine", "io", "jobs", "store",
-               "gmpe", "server", "scenarios", "client", "plotting", "widgets"}
+               "gmpe", "server", "scenarios", "client", "plotting", "widgets", "bridges"}
     assert public - set(toolkit.__all__) - modules == set()
 
 

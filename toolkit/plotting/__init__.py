@@ -17,6 +17,8 @@ module                          functions
                                 :func:`plot_arrival` (arrival-time map, hours)
 :mod:`~.maps`                   :func:`interactive_map`: an ipyleaflet map when ipyleaflet is
                                 installed, else :func:`plot_field`
+:mod:`~.gmpe`                   :func:`plot_gmpe_trellis`: GSIM medians and +-1 sigma against
+                                distance, magnitude or period
 ==============================  ===============================================================
 
 Names are imported lazily: ``import toolkit.plotting`` loads neither matplotlib nor numpy.
@@ -39,6 +41,8 @@ __all__ = [
     "plot_arrival",
     "interactive_map",
     "imt_units",
+    "plot_gmpe_trellis",
+    "GmpeArtists",
 ]
 
 _LAZY = {
@@ -53,6 +57,8 @@ _LAZY = {
     "plot_timeseries": "flood",
     "plot_arrival": "flood",
     "interactive_map": "maps",
+    "plot_gmpe_trellis": "gmpe",
+    "GmpeArtists": "gmpe",
 }
 
 

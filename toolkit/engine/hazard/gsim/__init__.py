@@ -10,5 +10,7 @@ from toolkit.engine.hazard.gsim import (  # noqa: F401
     boore_atkinson_2008,
     campbell_bozorgnia_2014,
     chiou_youngs_2014,
+    idriss_2014,
+    modifiers,
     sadigh_1997,
 )

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from toolkit.engine.hazard.contexts import DISTANCES, RUPTURE_PARAMETERS, Context
+from toolkit.engine.hazard.exceedance import probability_of_exceedance
 from toolkit.engine.hazard.imt import IMT
 from toolkit.engine.hazard.sites import SITE_PARAMETERS
 from toolkit.errors import InputError
@@ -29,6 +30,11 @@ __all__ = ["GMPE", "gsim_registry", "get_gsim", "add_alias", "STD_TYPES"]
 gsim_registry: Registry[Any] = Registry("GSIM")
 
 STD_TYPES = frozenset({"Total", "Inter event", "Intra event"})
+
+#: Plugin modules consulted, in order, for a name no toolkit GSIM is registered under. They are
+#: imported by name only on that path, so the engine does not depend on them; each provides
+#: ``gsim_fallback(name, **kwargs) -> GMPE | None`` (None: "not mine", e.g. not installed).
+GSIM_FALLBACKS: list[str] = ["toolkit.bridges.hazardlib"]
 _IMT_NAMES = frozenset({"PGA", "PGV", "SA"})
 
 
@@ -103,6 +109,24 @@ class GMPE:
         standard deviation leave ``tau`` and ``phi`` as NaN.
         """
         raise NotImplementedError
+
+    def exceedance(
+        self,
+        mean: np.ndarray,
+        sig: np.ndarray,
+        log_levels: np.ndarray,
+        truncation_level: float | None,
+    ) -> np.ndarray:
+        """Probability that the ground motion exceeds each level, shape (N, L).
+
+        The hook through which a model with a non-lognormal distribution (e.g. a mixture
+        model, :mod:`toolkit.engine.hazard.gsim.modifiers`) changes the hazard integral. The
+        default is the (truncated) lognormal of
+        :func:`~toolkit.engine.hazard.exceedance.probability_of_exceedance`, given the ln
+        means ``mean`` and total standard deviations ``sig`` of N scenarios (one IMT) and the
+        ln levels ``log_levels``.
+        """
+        return probability_of_exceedance(mean, sig, log_levels, truncation_level)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -206,7 +230,47 @@ def add_alias(alias: str, cls: type[GMPE], **kwargs: Any) -> type[GMPE]:
 
 
 def get_gsim(name: str, where: str = "", **kwargs: Any) -> GMPE:
-    """Instantiate the GSIM registered as ``name`` (importing the built-in models first)."""
+    """Instantiate the GSIM registered as ``name`` (importing the built-in models first).
+
+    A ``mixture_model={"factors": [...], "weights": [...]}`` parameter (OpenQuake's
+    ``[Name.mixture_model]``) wraps the model in a
+    :class:`~toolkit.engine.hazard.gsim.modifiers.MixtureModel`.
+
+    A name no toolkit GSIM is registered under is offered to the :data:`GSIM_FALLBACKS`
+    plugins (OpenQuake hazardlib's GSIMs, when it is installed) before
+    :class:`~toolkit.errors.UnknownName` is raised.
+    """
     from toolkit.engine.hazard import gsim as _models  # noqa: F401  (registers built-ins)
 
-    return gsim_registry.get(name, where=where)(**kwargs)
+    mixture = kwargs.pop("mixture_model", None)
+    try:
+        factory = gsim_registry.get(name, where=where)
+    except KeyError:  # UnknownName: try the plugins (the toolkit's own names take precedence)
+        gsim = _from_fallbacks(name, kwargs)
+        if gsim is None:
+            raise
+    else:
+        gsim = factory(**kwargs)
+    if mixture is None:
+        return gsim
+    from toolkit.engine.hazard.gsim.modifiers import MixtureModel
+
+    if not isinstance(mixture, dict):
+        raise InputError(f"{where + ': ' if where else ''}GSIM {name}: mixture_model must be a "
+                         f"table with factors and weights, got {mixture!r}")
+    return MixtureModel(gsim, name=name, **mixture)
+
+
+def _from_fallbacks(name: str, kwargs: dict[str, Any]) -> GMPE | None:
+    """The first GSIM a :data:`GSIM_FALLBACKS` plugin returns for ``name``, or None."""
+    import importlib
+
+    for module in GSIM_FALLBACKS:
+        try:
+            plugin = importlib.import_module(module)
+        except ImportError:
+            continue
+        gsim = plugin.gsim_fallback(name, **kwargs)
+        if gsim is not None:
+            return gsim
+    return None

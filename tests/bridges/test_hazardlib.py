@@ -1,0 +1,192 @@
+"""The openquake.hazardlib bridge, against a fake ``openquake.hazardlib`` package.
+
+The fake stands in for hazardlib at the edge (``sys.modules``): it has the documented public
+API the bridge uses (``gsim.get_available_gsims``, ``imt.from_string``,
+``contexts.simple_cmaker(...).new_ctx``, ``contexts.get_mean_stds``) and a toy GSIM whose
+values are easy to compute here. A real hazardlib run is in ``benchmarks/gsim_crosscheck.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from toolkit.bridges import hazardlib as bridge
+from toolkit.engine.hazard.contexts import Context
+from toolkit.engine.hazard.gsim.base import GMPE, get_gsim
+from toolkit.engine.hazard.gsim.boore_2014 import BooreEtAl2014
+from toolkit.engine.hazard.imt import PGA, PGV, SA
+from toolkit.errors import InputError, UnknownName
+
+
+def PGA_():  # noqa: N802 - hazardlib's IMT constructors are functions named PGA, SA ...
+    pass
+
+
+def SA_():  # noqa: N802
+    pass
+
+
+PGA_.__name__, SA_.__name__ = "PGA", "SA"
+
+
+class FakeModel2020:
+    """Toy GSIM: ln mean = ln(0.1) + 0.5 (M - 6) - ln(rjb + 1) - T + 0.1 [z1pt0 known]."""
+
+    DEFINED_FOR_TECTONIC_REGION_TYPE = types.SimpleNamespace(value="Active Shallow Crust")
+    DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({PGA_, SA_})
+    DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total"})
+    REQUIRES_SITES_PARAMETERS = frozenset({"vs30", "z1pt0"})
+    REQUIRES_RUPTURE_PARAMETERS = frozenset({"mag"})
+    REQUIRES_DISTANCES = frozenset({"rjb"})
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+
+
+class FakeWithTauPhi(FakeModel2020):
+    DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total", "Inter event", "Intra event"})
+
+
+class FakeBooreEtAl2014(FakeModel2020):
+    pass
+
+
+FakeBooreEtAl2014.__name__ = "BooreEtAl2014"
+
+
+def expected_mean(mag, rjb, period, z1pt0, scale=1.0):
+    return (np.log(0.1) + 0.5 * (mag - 6.0) - np.log(rjb + 1.0) - period
+            + 0.1 * (z1pt0 > 0)) * scale
+
+
+class _CMaker:
+    def __init__(self, gsims, imts):
+        self.fields = sorted(set().union(*(
+            g.REQUIRES_SITES_PARAMETERS | g.REQUIRES_RUPTURE_PARAMETERS | g.REQUIRES_DISTANCES
+            for g in gsims)) | {"sids"})
+
+    def new_ctx(self, size):
+        return np.zeros(size, [(f, float) for f in self.fields]).view(np.recarray)
+
+
+@pytest.fixture
+def fake_hazardlib(monkeypatch):
+    """Install a fake ``openquake.hazardlib`` and record the contexts it receives."""
+    calls = []
+
+    def get_mean_stds(gsim, ctx, imts):
+        calls.append(ctx.copy())
+        periods = np.array([0.0 if i == "PGA" else float(i[3:-1]) for i in imts])
+        out = np.zeros((4, len(imts), len(ctx)))
+        out[0] = expected_mean(ctx.mag, ctx.rjb, periods[:, None], ctx.z1pt0, gsim.scale)
+        out[1], out[2], out[3] = 0.7, 0.4, 0.5
+        return out
+
+    gsims = {"FakeModel2020": FakeModel2020, "FakeWithTauPhi": FakeWithTauPhi,
+             "BooreEtAl2014": FakeBooreEtAl2014}
+    package = types.ModuleType("openquake")
+    hazardlib = types.ModuleType("openquake.hazardlib")
+    modules = {
+        "openquake": package,
+        "openquake.hazardlib": hazardlib,
+        "openquake.hazardlib.gsim": types.SimpleNamespace(get_available_gsims=lambda: gsims),
+        "openquake.hazardlib.imt": types.SimpleNamespace(from_string=str),
+        "openquake.hazardlib.contexts": types.SimpleNamespace(
+            simple_cmaker=lambda gsims, imts, **kw: _CMaker(gsims, imts),
+            get_mean_stds=get_mean_stds),
+    }
+    for name, module in modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    return calls
+
+
+@pytest.fixture
+def no_hazardlib(monkeypatch):
+    """Make ``import openquake.hazardlib`` fail, whether or not it is installed."""
+    monkeypatch.setitem(sys.modules, "openquake", None)
+    monkeypatch.setitem(sys.modules, "openquake.hazardlib", None)
+
+
+def test_adapter_declares_what_hazardlib_declares(fake_hazardlib):
+    gsim = get_gsim("FakeModel2020")
+    assert isinstance(gsim, GMPE) and isinstance(gsim, bridge.HazardlibGMPE)
+    assert type(gsim).__name__ == "FakeModel2020"
+    assert gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES == {"PGA", "SA"}
+    assert gsim.DEFINED_FOR_STANDARD_DEVIATION_TYPES == {"Total"}
+    assert gsim.DEFINED_FOR_TECTONIC_REGION_TYPE == "Active Shallow Crust"
+    assert gsim.requires == {"vs30", "z1pt0", "mag", "rjb"}
+    assert repr(gsim) == "FakeModel2020()"
+    assert bridge.adapter_class(FakeModel2020) is type(gsim)  # one adapter per class
+
+
+def test_adapter_values_grouped_by_magnitude_and_unknown_depth(fake_hazardlib):
+    mag = np.array([6.0, 7.0, 6.0, 5.5])
+    rjb = np.array([1.0, 10.0, 30.0, 100.0])
+    z1 = np.array([np.nan, 300.0, 50.0, np.nan])
+    ctx = Context(mag=mag, rjb=rjb, vs30=np.full(4, 760.0), z1pt0=z1)
+    mean, sig, tau, phi = get_gsim("FakeModel2020", scale=2.0).get_mean_and_stddevs(
+        ctx, [PGA(), SA(0.5)])
+    for m, period in enumerate((0.0, 0.5)):
+        np.testing.assert_allclose(
+            mean[m], expected_mean(mag, rjb, period, np.nan_to_num(z1, nan=-999.0), 2.0),
+            rtol=1e-14)
+    np.testing.assert_array_equal(sig, 0.7)
+    assert np.isnan(tau).all() and np.isnan(phi).all()  # total-only model: NaN, not 0
+    assert sorted(len(c) for c in fake_hazardlib) == [1, 1, 2]  # one call per magnitude
+    assert all(len(set(c.mag)) == 1 for c in fake_hazardlib)
+    assert min(c.z1pt0.min() for c in fake_hazardlib) == -999.0  # NaN -> hazardlib's unknown
+
+
+def test_adapter_keeps_tau_phi_when_hazardlib_defines_them(fake_hazardlib):
+    ctx = Context(mag=np.array([6.0]), rjb=np.array([5.0]), vs30=np.array([400.0]),
+                  z1pt0=np.array([100.0]))
+    _, sig, tau, phi = get_gsim("FakeWithTauPhi").get_mean_and_stddevs(ctx, [PGA()])
+    assert (sig[0, 0], tau[0, 0], phi[0, 0]) == (0.7, 0.4, 0.5)
+
+
+def test_own_gsims_take_precedence(fake_hazardlib):
+    assert type(get_gsim("BooreEtAl2014")) is BooreEtAl2014
+
+
+def test_errors_from_the_adapter(fake_hazardlib):
+    gsim = get_gsim("FakeModel2020")
+    with pytest.raises(InputError, match="FakeModel2020 is not defined for IMT PGV"):
+        gsim.check_imt(PGV())
+    with pytest.raises(InputError, match=r"FakeModel2020 requires \['z1pt0'\]"):
+        gsim.get_mean_and_stddevs(Context(mag=np.array([6.0]), rjb=np.array([5.0]),
+                                          vs30=np.array([400.0])), [PGA()])
+    with pytest.raises(InputError, match="hazardlib GSIM FakeModel2020: bad parameters"):
+        get_gsim("FakeModel2020", colour="red")
+    with pytest.raises(UnknownName, match="unknown GSIM 'NotInEither2020'"):
+        get_gsim("NotInEither2020")
+
+
+def test_gmpe_table_with_a_bridged_gsim(fake_hazardlib):
+    from toolkit.gmpe import gmpe_table
+
+    table = gmpe_table("FakeModel2020", "SA(1.0)", mag=6.0, rjb=[0.0, 9.0], vs30=760.0,
+                       z1pt0=100.0)
+    np.testing.assert_allclose(np.log(table["median_g"]),
+                               expected_mean(6.0, np.array([0.0, 9.0]), 1.0, 100.0))
+
+
+def test_without_hazardlib_unknown_names_fail_as_before(no_hazardlib):
+    assert not bridge.available()
+    assert bridge.hazardlib_gsims() == {}
+    assert bridge.gsim_fallback("FakeModel2020") is None
+    with pytest.raises(UnknownName, match="unknown GSIM 'FakeModel2020'"):
+        get_gsim("FakeModel2020", where="gsim_logic_tree.xml")
+    assert type(get_gsim("BooreEtAl2014")) is BooreEtAl2014
+
+
+def test_bridged_gsims_pickle_by_name(fake_hazardlib):
+    import pickle
+
+    gsim = get_gsim("FakeModel2020", scale=3.0)
+    copy = pickle.loads(pickle.dumps(gsim))
+    assert type(copy) is type(gsim) and copy.hazardlib_gsim.scale == 3.0
+    assert copy == gsim

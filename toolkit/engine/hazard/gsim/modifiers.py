@@ -1,0 +1,244 @@
+"""GSIM modifiers: a fixed or scaled standard deviation, a scaled median, mixture models.
+
+These wrap a published model and change its output; they are named as OpenQuake names them in
+a GSIM logic tree (TOML in ``<uncertaintyModel>``):
+
+``ModifiableGMPE``
+    A model with modifications applied after its ``compute``::
+
+        [ModifiableGMPE]
+        gmpe.ChiouYoungs2014 = {}
+        set_fixed_total_sigma.total_sigma = 0.65
+
+    Modifications (applied in this order, each at most once):
+
+    * ``set_scale_median_scalar.scaling_factor = f``: median times *f*
+      (:math:`\\mu \\to \\mu + \\ln f`);
+    * ``set_scale_total_sigma_scalar.scaling_factor = f``: :math:`\\sigma, \\tau, \\phi` times *f*;
+    * ``set_fixed_total_sigma.total_sigma = s``: :math:`\\sigma = s` for every IMT and
+      scenario; :math:`\\tau, \\phi` become undefined (NaN): the model then has a total
+      standard deviation only.
+
+``ChiouYoungs2014PEER``
+    Chiou & Youngs (2014) median with a fixed total standard deviation of 0.65 (ln units),
+    the ground-motion model of PEER 2018 Set 2 Case 5 (Hale, Abrahamson & Bozorgnia 2018) and
+    OpenQuake's name for it. Same as the ``ModifiableGMPE`` example above.
+
+``mixture_model`` (any GSIM)
+    ``[Name.mixture_model]`` with ``factors = [f1, f2, ...]`` and ``weights = [w1, w2, ...]``
+    (OpenQuake's syntax) replaces the lognormal distribution of the ground motion by a mixture
+    of lognormals with the same median and standard deviations :math:`f_k \\sigma`:
+
+    .. math:: P(Y > x) = \\sum_k w_k\\, Q\\!\\left(\\frac{\\ln x - \\mu}{f_k\\,\\sigma}\\right)
+
+    With ``factors = [0.8, 1.2]`` and ``weights = [0.5, 0.5]`` on ``ChiouYoungs2014PEER``
+    this is the PEER 2018 Set 2 Case 5b model,
+    :math:`0.5[1 - \\Phi(\\frac{\\ln z - \\mu}{1.2 \\cdot 0.65})] +
+    0.5[1 - \\Phi(\\frac{\\ln z - \\mu}{0.8 \\cdot 0.65})]`. With a truncation level *t* each
+    component is truncated at :math:`\\pm t` of its own standard deviation and renormalised;
+    *t* = 0 gives the median step, as for any GSIM. The model changes the exceedance
+    function (:meth:`GMPE.exceedance`); ground-motion fields cannot be sampled from it
+    (:func:`toolkit.engine.hazard.gmf.sample_gmfs` refuses it).
+
+References
+----------
+Chiou, B. S.-J. and Youngs, R. R. (2014). Update of the Chiou and Youngs NGA model for the
+average horizontal component of peak ground motion and response spectra. *Earthquake Spectra*
+30(3), 1117-1153.
+Hale, C., Abrahamson, N. and Bozorgnia, Y. (2018). Probabilistic seismic hazard analysis code
+verification. PEER Report 2018/03, Pacific Earthquake Engineering Research Center (Set 2,
+test 2.5: fixed sigma 0.65 and the two-normal mixture).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from toolkit.engine.hazard.contexts import Context
+from toolkit.engine.hazard.exceedance import probability_of_exceedance
+from toolkit.engine.hazard.gsim.base import GMPE, add_alias, get_gsim
+from toolkit.engine.hazard.imt import IMT
+from toolkit.errors import InputError
+
+__all__ = ["ModifiableGMPE", "MixtureModel", "MODIFICATIONS"]
+
+#: modification -> its one parameter, in the order they are applied
+MODIFICATIONS = {
+    "set_scale_median_scalar": "scaling_factor",
+    "set_scale_total_sigma_scalar": "scaling_factor",
+    "set_fixed_total_sigma": "total_sigma",
+}
+
+_COPIED = ("DEFINED_FOR_TECTONIC_REGION_TYPE", "DEFINED_FOR_INTENSITY_MEASURE_TYPES",
+           "REQUIRES_SITES_PARAMETERS", "REQUIRES_RUPTURE_PARAMETERS", "REQUIRES_DISTANCES",
+           "PERIOD_RANGE")
+
+
+def _wrap(wrapper: GMPE, inner: GMPE) -> None:
+    """Copy the declarations of ``inner`` onto the instance ``wrapper``."""
+    for attr in _COPIED:
+        setattr(wrapper, attr, getattr(inner, attr))
+
+
+def _positive(value: Any, what: str, where: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: {what} must be a number, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise InputError(f"{where}: {what} must be positive, got {value!r}")
+    return number
+
+
+class ModifiableGMPE(GMPE):
+    """A GSIM with a modified median or standard deviation (OpenQuake's ``ModifiableGMPE``).
+
+    Parameters
+    ----------
+    gmpe : dict
+        One entry ``{GSIMName: {parameters}}``: the model to modify.
+    **modifications : dict
+        ``set_fixed_total_sigma={"total_sigma": s}``,
+        ``set_scale_median_scalar={"scaling_factor": f}``,
+        ``set_scale_total_sigma_scalar={"scaling_factor": f}`` (see the module docstring).
+
+    Notes
+    -----
+    Declared with a total standard deviation only (a fixed total sigma has no inter/intra
+    split), so spatial correlation models refuse it. Used for PEER 2018 Set 2 Case 5
+    (Hale, Abrahamson & Bozorgnia 2018), on Chiou & Youngs (2014).
+    """
+
+    DEFINED_FOR_TECTONIC_REGION_TYPE = "*"
+    DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({"PGA", "PGV", "SA"})
+    DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total"})
+
+    def __init__(self, gmpe: Mapping[str, Any] | None = None, **modifications: Any) -> None:
+        where = "GSIM ModifiableGMPE"
+        if not isinstance(gmpe, Mapping) or len(gmpe) != 1:
+            raise InputError(f"{where}: give the model to modify as one 'gmpe.<GSIMName> = "
+                             f"{{parameters}}' entry, got gmpe={gmpe!r}")
+        name, params = next(iter(gmpe.items()))
+        if not isinstance(params, Mapping):
+            raise InputError(f"{where}: the parameters of gmpe.{name} must be a table, "
+                             f"got {params!r}")
+        if "mixture_model" in params:
+            raise InputError(f"{where}: put mixture_model on the ModifiableGMPE itself "
+                             "('[ModifiableGMPE.mixture_model]'), not on the modified gmpe")
+        self.gmpe = get_gsim(str(name), where=f"{where}, gmpe.{name}", **dict(params))
+        unknown = sorted(set(modifications) - set(MODIFICATIONS))
+        if unknown:
+            raise InputError(f"{where}: unknown modification(s) {unknown}; supported: "
+                             f"{list(MODIFICATIONS)}")
+        self.modifications: dict[str, float] = {}
+        for mod, param in MODIFICATIONS.items():
+            if mod not in modifications:
+                continue
+            args = modifications[mod]
+            if not isinstance(args, Mapping) or set(args) != {param}:
+                raise InputError(f"{where}: {mod} takes one parameter, '{mod}.{param} = "
+                                 f"<value>', got {args!r}")
+            self.modifications[mod] = _positive(args[param], f"{mod}.{param}", where)
+        _wrap(self, self.gmpe)
+        self.kwargs = {"gmpe": {str(name): dict(params)},
+                       **{mod: {MODIFICATIONS[mod]: value}
+                          for mod, value in self.modifications.items()}}
+
+    def compute(self, ctx: Context, imts: Sequence[IMT], mean: np.ndarray, sig: np.ndarray,
+                tau: np.ndarray, phi: np.ndarray) -> None:
+        self.gmpe.compute(ctx, imts, mean, sig, tau, phi)
+        mods = self.modifications
+        if "set_scale_median_scalar" in mods:
+            mean += math.log(mods["set_scale_median_scalar"])
+        if "set_scale_total_sigma_scalar" in mods:
+            factor = mods["set_scale_total_sigma_scalar"]
+            sig *= factor
+            tau *= factor
+            phi *= factor
+        if "set_fixed_total_sigma" in mods:
+            sig[:] = mods["set_fixed_total_sigma"]
+            tau[:] = np.nan
+            phi[:] = np.nan
+
+
+add_alias("ChiouYoungs2014PEER", ModifiableGMPE, gmpe={"ChiouYoungs2014": {}},
+          set_fixed_total_sigma={"total_sigma": 0.65})
+
+
+class MixtureModel(GMPE):
+    """A GSIM whose ground motion is a mixture of lognormals (``[Name.mixture_model]``).
+
+    Not registered by name: :func:`~toolkit.engine.hazard.gsim.base.get_gsim` builds it when
+    a GSIM is given a ``mixture_model`` parameter.
+
+    Parameters
+    ----------
+    gsim : GMPE
+        The model giving the median and the standard deviation sigma.
+    factors, weights : sequence of float
+        Component k has standard deviation ``factors[k] * sigma`` and weight ``weights[k]``
+        (positive, summing to 1 within 1e-6).
+    name : str
+        The GSIM name as written in the logic tree (for messages and ``repr``).
+
+    Notes
+    -----
+    PEER 2018 Set 2 Case 5b (Hale, Abrahamson & Bozorgnia 2018): factors 0.8 and 1.2,
+    weights 0.5 and 0.5, on Chiou & Youngs (2014) with sigma 0.65.
+    """
+
+    REGISTER = False
+    DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total"})
+
+    def __init__(self, gsim: GMPE, factors: Sequence[float] = (), weights: Sequence[float] = (),
+                 name: str = "", **unknown: Any) -> None:
+        label = name or type(gsim).__name__
+        where = f"GSIM {label}.mixture_model"
+        if unknown:
+            raise InputError(f"{where}: unknown parameter(s) {sorted(unknown)}; expected "
+                             "'factors' and 'weights'")
+        if isinstance(factors, (str, bytes)) or isinstance(weights, (str, bytes)):
+            raise InputError(f"{where}: factors and weights must be lists of numbers")
+        try:
+            f = [float(x) for x in factors]
+            w = [float(x) for x in weights]
+        except (TypeError, ValueError):
+            raise InputError(f"{where}: factors and weights must be lists of numbers, got "
+                             f"factors={factors!r}, weights={weights!r}") from None
+        if not f or len(f) != len(w):
+            raise InputError(f"{where}: factors and weights must be non-empty lists of the "
+                             f"same length, got {len(f)} factors and {len(w)} weights")
+        for x in f:
+            _positive(x, "every factor", where)
+        for x in w:
+            _positive(x, "every weight", where)
+        if abs(math.fsum(w) - 1.0) > 1e-6:
+            raise InputError(f"{where}: the weights must sum to 1, got {math.fsum(w):.10g}")
+        self.gsim = gsim
+        self.factors = np.array(f)
+        self.weights = np.array(w)
+        self.name = label
+        _wrap(self, gsim)
+        self.kwargs = {"mixture_model": {"factors": f, "weights": w}}
+
+    def compute(self, ctx: Context, imts: Sequence[IMT], mean: np.ndarray, sig: np.ndarray,
+                tau: np.ndarray, phi: np.ndarray) -> None:
+        self.gsim.compute(ctx, imts, mean, sig, tau, phi)
+
+    def exceedance(self, mean: np.ndarray, sigma: np.ndarray, log_levels: np.ndarray,
+                   truncation_level: float | None) -> np.ndarray:
+        """Mixture of lognormal exceedance probabilities (see the module docstring)."""
+        sigma = np.asarray(sigma, dtype=float)
+        out = np.zeros((len(mean), len(log_levels)))
+        for factor, weight in zip(self.factors, self.weights, strict=True):
+            out += weight * probability_of_exceedance(mean, factor * sigma, log_levels,
+                                                      truncation_level)
+        return out
+
+    def __repr__(self) -> str:
+        return (f"{self.gsim!r}.mixture_model(factors={self.factors.tolist()}, "
+                f"weights={self.weights.tolist()})")
