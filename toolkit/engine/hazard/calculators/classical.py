@@ -81,7 +81,7 @@ class ClassicalInputs:
         """The hazard spec of one tectonic region type (its distance and magnitude cut)."""
         dist = self.maximum_distance.get(trt, self.maximum_distance.get("default", 300.0))
         mmin = self.minimum_magnitude.get(trt, self.minimum_magnitude.get("default", 0.0))
-        return HazardSpec(self.imtls, self.truncation_level, dist, mmin)
+        return HazardSpec(self.imtls, self.truncation_level, dist, mmin, self.investigation_time)
 
 
 @dataclass

@@ -52,6 +52,7 @@ from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.imt import IMT
 from toolkit.engine.hazard.kernel import HazardSpec, build_contexts
 from toolkit.engine.hazard.sites import SiteCollection
+from toolkit.engine.hazard.sources.nonparametric import sample_occurrences
 
 __all__ = ["EventBasedCalculator", "EventBasedInputs", "SAMPLING_BLOCK"]
 
@@ -112,7 +113,8 @@ def event_based_task(
     for p, src in enumerate(sources):
         for b, block in enumerate(src.iter_ruptures(spec.minimum_magnitude, SAMPLING_BLOCK)):
             rng = np.random.default_rng([inp.ses_seed, sm_index, part_offset + p, b])
-            n_occ = rng.poisson(block.rate * eff_time)
+            n_occ = (rng.poisson(block.rate * eff_time) if block.probs_occur is None else
+                     sample_occurrences(rng, block.probs_occur, inp.ses_per_logic_tree_path))
             seeds = rng.integers(0, 2**62, len(block))
             sampled = np.flatnonzero(n_occ)
             if len(sampled) == 0:
