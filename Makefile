@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test lint bench install clean
+.PHONY: run test lint bench bench-oq install clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -45,9 +45,20 @@ test: install
 lint: install
 	$(BIN)/ruff check toolkit tests benchmarks
 
-## bench: run the benchmarks and write benchmarks/results/*.json
+## bench: run the benchmarks and write benchmarks/results/*.json (OpenQuake side by side only
+## if it is already installed; none needed)
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+## bench-oq: install OpenQuake 3.26.2 into its own venv outside the repository when missing
+## (benchmarks/install_openquake.sh; OQ_VENV, default ../oq-venv or $$TOOLKIT_OQ_VENV), then
+## run the side-by-side benchmarks (classical, ground-motion fields, event-based risk)
+OQ_VENV ?= $(or $(TOOLKIT_OQ_VENV),$(abspath ../oq-venv))
+bench-oq: install
+	@[ -x "$(abspath $(OQ_VENV))/bin/oq" ] || \
+		bash benchmarks/install_openquake.sh "$(abspath $(OQ_VENV))"
+	cd benchmarks && for b in classical.py gmf.py risk.py; do \
+		TOOLKIT_OQ_VENV="$(abspath $(OQ_VENV))" ../$(BIN)/python $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

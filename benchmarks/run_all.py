@@ -9,7 +9,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 BENCHMARKS = ["classical.py", "gmf.py", "risk.py", "server.py", "flood.py", "lizard.py",
-              "notebooks.py"]
+              "notebooks.py", "scaling.py"]
 
 if __name__ == "__main__":
     for script in BENCHMARKS:

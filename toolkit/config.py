@@ -9,6 +9,7 @@ precedence (environment wins). Library code receives a ``Settings`` object; it n
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -29,9 +30,11 @@ class Settings:
         Where the catalogue (``db.sqlite3``) and the datastores (``calc_<id>.hdf5``) live.
         Default ``~/toolkit_data``; environment ``TOOLKIT_DATA``.
     executor : str
-        ``"serial"`` or ``"processpool"`` (environment ``TOOLKIT_EXECUTOR``).
+        ``"serial"``, ``"processpool"``, ``"dask"`` (a local dask cluster) or
+        ``"dask://host:port"`` (a running dask scheduler; see docs/dask.md)
+        (environment ``TOOLKIT_EXECUTOR``).
     num_workers : int
-        Worker processes of the process pool; 0 means one per core.
+        Worker processes of the process pool or the local dask cluster; 0 means one per core.
     require_shared : bool
         Tests of shared verification data fail instead of skipping (``TOOLKIT_REQUIRE_SHARED``).
     require_browser : bool
@@ -92,6 +95,7 @@ _ENV = {
     "TOOLKIT_SERVER_URL": "server_url",
 }
 _EXECUTORS = ("serial", "processpool")
+_DASK = re.compile(r"dask(://[^/:\s]+(:\d{1,5})?)?")
 _AUTH_MODES = ("public", "restricted")
 
 
@@ -163,8 +167,9 @@ def load_settings(
     for name in ("max_concurrent_jobs", "max_upload_mb", "max_unzipped_mb", "max_zip_entries"):
         if getattr(settings, name) <= 0:
             raise InputError(f"setting {name!r} must be positive, got {getattr(settings, name)}")
-    if settings.executor not in _EXECUTORS:
+    if settings.executor not in _EXECUTORS and not _DASK.fullmatch(settings.executor):
         raise InputError(
-            f"setting 'executor' must be one of {_EXECUTORS}, got {settings.executor!r}"
+            f"setting 'executor' must be one of {_EXECUTORS}, 'dask' or 'dask://host:port', "
+            f"got {settings.executor!r}"
         )
     return settings

@@ -2,8 +2,9 @@
 
 Calculators split their work into independent tasks (source groups x site blocks) and hand
 them to an executor. ``serial`` runs them in the calling process; ``processpool`` in a local
-pool of worker processes. A distributed executor (dask) plugs in here with the same
-``submit_all`` contract; no calculator changes.
+pool of worker processes; ``dask`` (a local dask cluster) and ``dask://host:port`` (a running
+dask scheduler) on dask.distributed workers, with the same ``submit_all`` contract
+(:mod:`toolkit.engine.executor_dask`, imported only when asked for).
 
 Results do not depend on the executor: every task is a pure function of its arguments and
 the calculator combines task results in task order.
@@ -103,5 +104,10 @@ class ProcessPoolTaskExecutor(Executor):
 
 
 def get_executor(name: str, num_workers: int = 0) -> Executor:
-    """Build the executor registered as ``name`` (``serial`` or ``processpool``)."""
+    """Build the executor registered as ``name`` (``serial`` or ``processpool``), or a dask
+    executor for ``"dask"`` (local cluster) and ``"dask://host:port"`` (scheduler)."""
+    if name == "dask" or name.startswith("dask://"):
+        from toolkit.engine.executor_dask import DaskExecutor
+
+        return DaskExecutor.from_setting(name, num_workers)
     return executors.get(name)(num_workers)

@@ -23,12 +23,14 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from toolkit.errors import InputError, NotFound, StoreError
+
+if TYPE_CHECKING:  # pandas (0.5 s) is imported only when a CSV is read
+    import pandas as pd
 
 __all__ = ["CRLF", "format_comment", "parse_comment", "read_oq_csv", "write_oq_csv"]
 
@@ -189,5 +191,7 @@ def read_oq_csv(path: str | os.PathLike[str]) -> tuple[dict[str, Any], pd.DataFr
         raise InputError(f"{path}: no header row after the comment line")
     header = next(csv.reader([lines[0]]))
     dtypes = {name: str for name in header if name in _STRING_COLUMNS}
+    import pandas as pd
+
     table = pd.read_csv(io.StringIO("\n".join(lines)), dtype=dtypes or None)
     return meta, table

@@ -203,3 +203,27 @@ def test_unknown_missing_and_invalid_parameters_name_where():
         get_correlation_model("JB2009", {"vs30_clustering": "yes"}, where="job.ini")
     with pytest.raises(InputError, match=r"max_sites must be a positive integer"):
         get_correlation_model("JB2009", {"vs30_clustering": True, "max_sites": 0}, "job.ini")
+
+
+def test_large_factorisations_run_on_one_blas_thread(monkeypatch):
+    """Above SINGLE_THREAD_ABOVE sites potrf runs on one BLAS thread (the multithreaded one of
+    scipy's OpenBLAS crashes near 20,000 sites); below, the thread count is left alone."""
+    from threadpoolctl import threadpool_info
+
+    seen: list[int] = []
+    real = corr_module.scipy.linalg.cholesky
+
+    def spy(*args, **kwargs):
+        seen.append(max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(corr_module.scipy.linalg, "cholesky", spy)
+    model = JB2009Correlation(vs30_clustering=False)
+    lons = np.linspace(0.0, 1.0, 40)
+    lats = np.zeros(40)
+    default = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+    small = model.cholesky(lons, lats, PGA())
+    monkeypatch.setattr(corr_module, "SINGLE_THREAD_ABOVE", 30)
+    large = model.cholesky(lons, lats, PGA())
+    assert seen == [default, 1]
+    np.testing.assert_allclose(large, small, rtol=1e-12, atol=1e-15)

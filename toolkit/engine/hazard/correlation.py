@@ -69,6 +69,24 @@ __all__ = [
 #: Default largest number of sites :meth:`JB2009Correlation.cholesky` accepts (3.2 GB matrix).
 DEFAULT_MAX_SITES = 20_000
 
+#: Above this many sites the Cholesky factorisation runs on one BLAS thread: the
+#: multithreaded ``potrf`` of the OpenBLAS bundled with scipy crashes (segmentation fault) on
+#: matrices of about 20,000 x 20,000 (measured: 19,881 sites; OpenBLAS issues #1413, #2821),
+#: and one thread factorises them (140 s on this machine for 19,881 sites).
+SINGLE_THREAD_ABOVE = 12_000
+
+
+def _blas_threads_for(n: int) -> Any:
+    """A context that limits BLAS to one thread for matrices above
+    :data:`SINGLE_THREAD_ABOVE` sites (a no-op below)."""
+    import contextlib
+
+    if n <= SINGLE_THREAD_ABOVE:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
 #: Elements of one block of the correlation matrix computed at a time (8 MB of float64).
 _BLOCK_ELEMENTS = 1 << 20
 
@@ -229,9 +247,10 @@ class JB2009Correlation:
         small = buf[: n_unique * n_unique].reshape((n_unique, n_unique), order="F")
         _fill_correlation(small, lons[first], lats[first], b)
         try:
-            small = scipy.linalg.cholesky(
-                small, lower=True, overwrite_a=True, check_finite=False
-            )
+            with _blas_threads_for(n_unique):
+                small = scipy.linalg.cholesky(
+                    small, lower=True, overwrite_a=True, check_finite=False
+                )
         except np.linalg.LinAlgError:
             raise InputError(
                 f"{self!r}: the correlation matrix of {n_unique} site locations for {imt} is "
