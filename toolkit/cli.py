@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="export every output as CSV into this directory "
                           "(the job.ini's own export_dir is ignored)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--executor", choices=["serial", "processpool"], default=None,
+    run.add_argument("--executor", choices=["serial", "processpool", "dask"], default=None,
                      help="where tasks run (default: the settings, serial)")
 
     sub.add_parser("list", help="list calculations")

@@ -359,7 +359,7 @@ def test_ini_syntax_comments_colons_and_case(tmp_path):
     ("reference_vs30_value", "0", "reference_vs30_value must be a positive number"),
     ("rupture_mesh_spacing", "-5", "rupture_mesh_spacing must be a positive number"),
     ("random_seed", "1.5", "random_seed must be an integer"),
-    ("number_of_logic_tree_samples", "10", "sampling is not supported yet"),
+    ("number_of_logic_tree_samples", "-1", "number_of_logic_tree_samples must be"),
     ("maximum_distance", "-3", "maximum_distance must be a positive number"),
     ("maximum_distance", "[(5, 50), (7, 200)]", "magnitude-dependent values"),
     ("maximum_distance", "{'A': 'far'}", "maximum_distance must be a positive number or a dict"),
@@ -369,6 +369,9 @@ def test_ini_syntax_comments_colons_and_case(tmp_path):
     ("hazard_maps", "true", "hazard_maps = true needs poes"),
     ("gsim", "BooreEtAl2014", "give either gsim or gsim_logic_tree_file"),
     ("quantile_hazard_curves", "0.5", None),
+    ("reqv_file", "reqv.hdf5", r"reqv_file \(equivalent-distance .*\) is not supported yet"),
+    ("amplification_csv", "amp.csv", "amplification_csv .* is not supported yet"),
+    ("shift_hypo", "true", "shift_hypo = true .* is not supported yet"),
 ])
 def test_invalid_values(tmp_path, key, value, match):
     changes = {key: value}

@@ -13,18 +13,16 @@ from typing import Any
 from toolkit.engine.hazard.calculators.classical import (
     ClassicalInputs,
     RealizationInput,
-    SourceModelInput,
 )
 from toolkit.errors import InputError
 from toolkit.io.jobini import JobParams, read_job_ini
 from toolkit.io.logictree import (
     GsimLogicTree,
     SourceModelBranch,
-    enumerate_realizations,
     read_gsim_logic_tree,
     read_source_model_logic_tree,
 )
-from toolkit.io.nrml import read_source_models
+from toolkit.io.lt_uncertainties import build_source_model_inputs
 from toolkit.io.sites import read_sites
 
 __all__ = ["load_job", "build_inputs", "input_files", "SUPPORTED_MODES"]
@@ -60,7 +58,7 @@ def _source_model_branches(params: JobParams) -> list[SourceModelBranch]:
 
 #: calculation modes build_inputs supports
 SUPPORTED_MODES = ("classical", "event_based", "scenario", "scenario_damage", "scenario_risk",
-                   "event_based_risk", "classical_risk", "classical_damage")
+                   "event_based_risk", "classical_risk", "classical_damage", "disaggregation")
 
 
 def build_inputs(params: JobParams) -> Any:
@@ -78,7 +76,9 @@ def build_inputs(params: JobParams) -> Any:
             f"{params.where('calculation_mode')}: calculation_mode "
             f"{mode!r} is not supported yet; supported: {list(SUPPORTED_MODES)}"
         )
-    if mode in SUPPORTED_MODES[3:]:  # the risk modes
+    from toolkit.io.jobini import RISK_MODES
+
+    if mode in RISK_MODES:
         from toolkit.io.risk_inputs import build_risk_inputs
 
         return build_risk_inputs(params)
@@ -93,6 +93,9 @@ def build_inputs(params: JobParams) -> Any:
             f"{params.where('intensity_measure_types_and_levels')}: classical needs "
             "intensity_measure_types_and_levels with levels for every IMT"
         )
+    if mode == "disaggregation" or (mode == "classical"
+                                    and (params.poes_disagg or params.iml_disagg)):
+        return _disagg_inputs(params)
     classical = _classical_inputs(params)
     if mode == "classical":
         return classical
@@ -195,19 +198,9 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
                       ) -> Any:
     """ClassicalInputs of the job (``sites`` and ``imtls`` default to the job's own)."""
     sites = read_sites(params) if sites is None else sites
-    branches = _source_model_branches(params)
     gsim_lt = _gsim_logic_tree(params)
-    models = [read_source_models(branch.files, params=params) for branch in branches]
-    trts_by_sm = {
-        branch.branch_id: {group.trt for group in model.groups if group.sources}
-        for branch, model in zip(branches, models, strict=True)
-    }
-    realizations = enumerate_realizations(branches, gsim_lt, trts_by_sm)
-    source_models = [
-        SourceModelInput(branch.branch_id, branch.weight, model.by_trt())
-        for branch, model in zip(branches, models, strict=True)
-    ]
-    sm_index = {branch.branch_id: i for i, branch in enumerate(branches)}
+    # source-model paths (logic-tree uncertainties) and realizations, enumerated or sampled
+    source_models, realizations, sm_indices = build_source_model_inputs(params, gsim_lt)
     gsim_cache: dict[int, Any] = {}
 
     def gsim_of(branch: Any) -> Any:  # one instance per logic-tree branch
@@ -218,12 +211,12 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
     rlzs = [
         RealizationInput(
             index=rlz.index,
-            sm_index=sm_index[rlz.sm_branch.branch_id],
+            sm_index=sm_indices[k],
             gsim_by_trt={trt: gsim_of(b) for trt, b in rlz.gsim_branches.items()},
             weight=rlz.weight,
             branch_path=rlz.branch_path,
         )
-        for rlz in realizations
+        for k, rlz in enumerate(realizations)
     ]
     imtls = params.imtls_by_imt if imtls is None else imtls
     for rlz in rlzs:
@@ -267,3 +260,47 @@ def input_files(params: JobParams) -> list[Path]:
     files.extend(path for path in (params.gmfs_file, params.taxonomy_mapping_csv)
                  if path is not None)
     return files
+
+
+def _disagg_inputs(params: JobParams) -> Any:
+    """DisaggInputs of a ``disaggregation`` job (or ``classical`` with ``poes_disagg`` or
+    ``iml_disagg``); with ``iml_disagg`` alone the curves are computed at those levels."""
+    from dataclasses import fields
+
+    import numpy as np
+
+    from toolkit.engine.hazard.calculators.disaggregation import (
+        DEFAULT_OUTPUTS,
+        DisaggInputs,
+        DisaggSpec,
+    )
+    from toolkit.engine.hazard.disagg import OUTPUT_AXES
+    from toolkit.engine.hazard.imt import from_string
+
+    where = params.where("calculation_mode")
+    if not params.poes_disagg and not params.iml_disagg:
+        raise InputError(f"{where}: disaggregation needs poes_disagg or iml_disagg")
+    iml = {from_string(k): v for k, v in params.iml_disagg.items()}
+    imtls = params.imtls_by_imt if params.imtls else {k: np.array([v]) for k, v in iml.items()}
+    for key in ("mag_bin_width", "distance_bin_width", "coordinate_bin_width"):
+        if getattr(params, key) is None and key[:3] not in params.disagg_bin_edges:
+            raise InputError(f"{params.job_ini}: missing {key}; required for disaggregation")
+    unknown = [x for x in params.disagg_outputs if x not in OUTPUT_AXES]
+    if unknown:
+        raise InputError(f"{params.where('disagg_outputs')}: unknown disagg_outputs {unknown}; "
+                         f"known: {sorted(OUTPUT_AXES)}")
+    n_sites_max = params.max_sites_disagg
+    classical = _classical_inputs(params, imtls=imtls)
+    if len(classical.sites) > n_sites_max:
+        raise InputError(f"{params.where('max_sites_disagg')}: {len(classical.sites)} sites to "
+                         f"disaggregate, more than max_sites_disagg = {n_sites_max}")
+    spec = DisaggSpec(
+        poes_disagg=tuple(params.poes_disagg), iml_disagg=iml,
+        mag_bin_width=params.mag_bin_width or 1.0,
+        distance_bin_width=params.distance_bin_width or 1.0,
+        coordinate_bin_width=params.coordinate_bin_width or 1.0,
+        num_epsilon_bins=params.num_epsilon_bins,
+        disagg_outputs=tuple(params.disagg_outputs) or DEFAULT_OUTPUTS,
+        epsilon_star=params.epsilon_star, bin_edges=dict(params.disagg_bin_edges))
+    return DisaggInputs(**{f.name: getattr(classical, f.name) for f in fields(classical)},
+                        disagg=spec)

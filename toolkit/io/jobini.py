@@ -117,7 +117,7 @@ _OQ_OTHER_KEYS = """
     hazard_curves_csv shakemap_file taxonomy_mapping_csv reqv_file amplification_csv
     consequence_file fragility_file vulnerability_file ins_loss_file
     post_loss_amplification_file station_data_file multi_peril_csv mmi_file
-    input_model_file
+    input_model_file max_site_model_distance
 """.split()
 
 #: every key accepted without a warning
@@ -152,7 +152,7 @@ class JobParams:
     description : str
     random_seed : int
     number_of_logic_tree_samples : int
-        0 = full enumeration (the only mode supported).
+        0 = full enumeration; n > 0 = n realizations sampled with ``random_seed``.
     rupture_mesh_spacing : float
         km.
     width_of_mfd_bin : float or None
@@ -326,6 +326,16 @@ class JobParams:
     time_event: str = "avg"
     ignore_covs: bool = False
     continuous_fragility_discretization: int = 20
+    # disaggregation (parsed by _disagg_params)
+    poes_disagg: tuple[float, ...] = ()
+    iml_disagg: dict[str, float] = field(default_factory=dict)
+    mag_bin_width: float | None = None
+    distance_bin_width: float | None = None
+    coordinate_bin_width: float | None = None
+    num_epsilon_bins: int = 1
+    disagg_outputs: tuple[str, ...] = ()
+    epsilon_star: bool = False
+    disagg_bin_edges: dict[str, Any] = field(default_factory=dict)
 
     @property
     def imts(self) -> list[Any]:
@@ -812,10 +822,6 @@ def read_job_ini(
                           f"{hint} (known modes: {', '.join(known_modes)})")
 
     samples = r.integer("number_of_logic_tree_samples", default=0, minimum=0)
-    if samples:
-        raise InputError(f"{r.where('number_of_logic_tree_samples')}: "
-                         f"number_of_logic_tree_samples = {samples}: logic-tree sampling is not "
-                         "supported yet; use 0 (full enumeration)")
 
     vs30_type = (r.text("reference_vs30_type") or "inferred").lower()
     if vs30_type not in ("measured", "inferred"):
@@ -898,8 +904,12 @@ def read_job_ini(
         ground_motion_correlation_params=r.dict_("ground_motion_correlation_params") or {},
         minimum_intensity=r.minimum_intensity(),
         **_risk_params(r),
+        **_disagg_params(r),
     )
     _check_requirements(params, r)
+    _check_not_implemented(values, r)
+    r.number("region_grid_spacing", positive=True)  # km; the grid: toolkit.io.sites
+    r.number("max_site_model_distance", positive=True)  # km
     if values.get("site_model_file"):
         for token in values["site_model_file"].split():
             site_model = Path(token) if Path(token).is_absolute() else r.input_dir / token
@@ -1162,7 +1172,7 @@ def _check_requirements(p: JobParams, r: _Reader) -> None:
             raise missing("gsim_logic_tree_file", "or gsim: the ground-motion models")
         if p.investigation_time is None:
             raise missing("investigation_time", "years")
-        if not p.imtls:
+        if not p.imtls and not p.iml_disagg:
             raise missing("intensity_measure_types_and_levels", "IMTs and their levels")
         if not p.maximum_distance:
             raise missing("maximum_distance", "km")
@@ -1198,3 +1208,51 @@ def _check_requirements(p: JobParams, r: _Reader) -> None:
         key = "hazard_maps" if p.hazard_maps else "uniform_hazard_spectra"
         raise InputError(f"{p.where(key)}: {key} = true needs poes (probabilities of "
                          "exceedance in the investigation time)")
+
+
+def _disagg_params(r: _Reader) -> dict[str, Any]:
+    """The disaggregation keys (``poes_disagg``, ``iml_disagg``, bin widths, outputs)."""
+    from toolkit.engine.hazard.imt import from_string
+
+    out: dict[str, Any] = {"poes_disagg": r.floats("poes_disagg", 0, 1, open_low=True,
+                                                    open_high=True)}
+    iml = r.dict_("iml_disagg") or {}
+    imls: dict[str, float] = {}
+    for name, value in iml.items():
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if not isinstance(value, int | float) or isinstance(value, bool) or not value > 0:
+            raise r.fail("iml_disagg", "a dict {IMT: positive level}")
+        try:
+            imls[str(from_string(name))] = float(value)
+        except InputError as exc:
+            raise InputError(f"{r.where('iml_disagg')}: iml_disagg: {exc}") from None
+    if imls and out["poes_disagg"]:
+        raise InputError(f"{r.where('iml_disagg')}: give either iml_disagg or poes_disagg "
+                         f"(line {r.lines['poes_disagg']}), not both")
+    out["iml_disagg"] = imls
+    for key in ("mag_bin_width", "distance_bin_width", "coordinate_bin_width"):
+        out[key] = r.number(key, positive=True)
+    out["num_epsilon_bins"] = r.integer("num_epsilon_bins", default=1, minimum=1)
+    out["disagg_outputs"] = tuple(x for x in _SPLIT.split(r.values.get("disagg_outputs", ""))
+                                  if x)
+    out["epsilon_star"] = bool(r.boolean("epsilon_star", False))
+    out["disagg_bin_edges"] = r.dict_("disagg_bin_edges") or {}
+    return out
+
+
+#: job.ini keys that change the results and are not implemented: refused rather than ignored
+NOT_IMPLEMENTED = {
+    "reqv_file": "equivalent-distance (Rrup/Rjb from repi) tables",
+    "amplification_csv": "site amplification functions",
+}
+
+
+def _check_not_implemented(values: dict[str, str], r: _Reader) -> None:
+    """Refuse keys whose effect is not implemented (never a silent approximation)."""
+    for key, what in NOT_IMPLEMENTED.items():
+        if values.get(key, "").strip():
+            raise InputError(f"{r.where(key)}: {key} ({what}) is not supported yet")
+    if r.boolean("shift_hypo", False):
+        raise InputError(f"{r.where('shift_hypo')}: shift_hypo = true (hypocentres moved to "
+                         "the hypoList positions of point sources) is not supported yet")

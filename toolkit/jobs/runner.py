@@ -221,7 +221,13 @@ class _ResultWriter:
         from toolkit.store import save_hazard
         from toolkit.store.gmf import save_gmf
 
-        if isinstance(result, RiskResult):
+        if hasattr(result, "bins") and hasattr(result, "classical"):  # DisaggResult
+            from toolkit.store.disagg import disagg_outputs, save_disagg
+
+            self.outputs = disagg_outputs(
+                result, _hazard_outputs(result.classical, self.individual_rlzs))
+            save_disagg(self.writer, self.outputs)
+        elif isinstance(result, RiskResult):
             from toolkit.store.risk import save_risk
 
             self.outputs = _risk_outputs(result, self.individual_rlzs)
@@ -343,8 +349,9 @@ def run_job(
                                  job_ini=str(job_ini.resolve()))
                 sink = _ResultWriter(writer, individual)
                 with get_executor(settings.executor, settings.num_workers) as executor:
-                    calculator = calculators.get(params.calculation_mode)(
-                        inputs, sink, executor, on_progress)
+                    mode = ("disaggregation" if hasattr(inputs, "disagg")
+                            else params.calculation_mode)  # classical with poes_disagg
+                    calculator = calculators.get(mode)(inputs, sink, executor, on_progress)
                     calculator.run()
         except BaseException as exc:
             bar.close()
@@ -458,6 +465,10 @@ def load_outputs(reader: Any) -> Any:
     from toolkit.store.gmf import load_gmf
 
     mode = (reader.get_json("oqparam") or {}).get("calculation_mode", "classical")
+    if "disagg_meta" in reader:
+        from toolkit.store.disagg import load_disagg
+
+        return load_disagg(reader)
     if "risk_meta" in reader:
         from toolkit.store.risk import load_risk
 
@@ -480,6 +491,11 @@ def export_outputs(calc_id: int, outputs: Any, export_dir: str | Path, meta: Any
         return export_risk(calc_id, outputs, Path(export_dir), meta)
     if isinstance(outputs, GmfOutputs):
         return export_gmf(calc_id, outputs, Path(export_dir), meta)
+    from toolkit.store.disagg import DisaggOutputs, export_disagg
+
+    if isinstance(outputs, DisaggOutputs):
+        return (export_all(calc_id, outputs.hazard, export_dir, meta)
+                + export_disagg(outputs, calc_id, Path(export_dir), meta.resolved()))
     return export_all(calc_id, outputs, export_dir, meta)
 
 

@@ -176,7 +176,8 @@ def sample_gmfs(
     Raises
     ------
     InputError
-        For a negative or non-integer ``n_events``, a negative ``truncation_level``, a
+        For a GSIM with a non-lognormal distribution (a ``mixture_model``), for a
+        negative or non-integer ``n_events``, a negative ``truncation_level``, a
         correlation model without site coordinates (or with coordinates of the wrong length),
         or a correlation model with a GSIM that has only a total standard deviation.
 
@@ -187,6 +188,12 @@ def sample_gmfs(
     """
     n_events = _check_n_events(n_events)
     t = _check_truncation(truncation_level)
+    if type(gsim).exceedance is not GMPE.exceedance:
+        raise InputError(
+            f"GSIM {gsim!r} does not have a lognormal ground-motion distribution (it "
+            "overrides the exceedance function, e.g. a mixture_model); ground-motion fields "
+            "cannot be sampled from it: use it in classical calculations only"
+        )
     imts = list(imts)
     mean, sig, tau, phi = gsim.get_mean_and_stddevs(ctx, imts)
     n_imts, n_sites = mean.shape

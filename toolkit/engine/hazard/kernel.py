@@ -24,12 +24,12 @@ import numpy as np
 from scipy import sparse
 
 from toolkit.engine.hazard.contexts import Context
-from toolkit.engine.hazard.exceedance import probability_of_exceedance
 from toolkit.engine.hazard.geo import geodetic_distance
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.imt import IMT
 from toolkit.engine.hazard.ruptures import RuptureBlock
 from toolkit.engine.hazard.sites import SiteCollection
+from toolkit.engine.hazard.sources.nonparametric import equivalent_rates
 
 __all__ = ["HazardSpec", "compute_rates", "build_contexts"]
 
@@ -55,6 +55,8 @@ class HazardSpec:
     truncation_level: float | None
     maximum_distance: float = 300.0
     minimum_magnitude: float = 0.0
+    #: years; needed by non-Poissonian ruptures (``RuptureBlock.probs_occur``)
+    investigation_time: float | None = None
 
     @property
     def imts(self) -> list[IMT]:
@@ -181,15 +183,19 @@ def compute_rates(
         built = build_contexts(block, sites, required, spec.maximum_distance)
         if built is not None:
             ctx, rup, sid = built
+            pair_rate = block.rate[rup] if block.probs_occur is None else np.ones(len(rup))
             weights = sparse.csr_matrix(
-                (block.rate[rup], (sid, np.arange(len(sid)))), shape=(n_sites, len(sid))
+                (pair_rate, (sid, np.arange(len(sid)))), shape=(n_sites, len(sid))
             )
             for g, gsim in enumerate(gsims):
                 mean, sig, _, _ = gsim.get_mean_and_stddevs(ctx, spec.imts)
                 for m, imt in enumerate(spec.imts):
-                    poe = probability_of_exceedance(
+                    poe = gsim.exceedance(
                         mean[m], sig[m], log_levels[imt], spec.truncation_level
                     )
+                    if block.probs_occur is not None:  # non-Poissonian: equivalent rates
+                        poe = equivalent_rates(poe, block.probs_occur[rup],
+                                               spec.investigation_time)
                     rates[g, :, slices[imt]] += weights @ poe
         if on_block is not None:
             on_block(len(block))
