@@ -2,7 +2,7 @@
 
 ::
 
-    toolkit run JOB_INI [--export-dir DIR] [--quiet] [--executor serial|processpool]
+    toolkit run JOB_INI [--export-dir DIR] [--quiet] [--executor serial|processpool|dask]
     toolkit list
     toolkit show CALC_ID
     toolkit export CALC_ID --export-dir DIR

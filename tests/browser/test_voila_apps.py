@@ -9,6 +9,7 @@ of PGA at site 0 ...", "time 4 of 25"), error boxes and rendered images.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,29 @@ def image_loaded(page: Any, css: str) -> bool:
         "img => img.offsetParent !== null && img.complete && img.naturalWidth > 0)", css))
 
 
-def slide(page: Any, css: str, presses: int) -> None:
-    """Move a slider with the keyboard, as a user would (arrow keys on its handle)."""
+def slide(page: Any, css: str, presses: int, timeout_s: float = 30.0) -> None:
+    """Move a slider with the keyboard, as a user would (arrow keys on its handle).
+
+    One press at a time, each waited for on the handle's ``aria-valuenow``: a press made while
+    the widget view is still being (re)rendered on a loaded machine is lost, so it is repeated
+    rather than assumed.
+    """
     handle = page.locator(f"{css} .noUi-handle").first
-    handle.focus()
-    for _ in range(presses):
+
+    def position() -> float:
+        return float(handle.get_attribute("aria-valuenow"))
+
+    target = position() + presses
+    deadline = time.monotonic() + timeout_s
+    while position() < target:
+        before = position()
+        handle.focus()
         handle.press("ArrowRight")
+        press_deadline = min(deadline, time.monotonic() + 2.0)  # then press again
+        while position() == before and time.monotonic() < press_deadline:
+            page.wait_for_timeout(50)
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"slider {css} stuck at {position()}, expected {target}")
 
 
 def save_readme_image(source: Path) -> None:
