@@ -148,7 +148,11 @@ def run_case(case: Path, timeout: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="oq_qa_") as tmp:
         out = Path(tmp) / "out"
         env = {**os.environ, "TOOLKIT_DATA": str(Path(tmp) / "data"),
-               "PYTHONWARNINGS": "ignore"}
+               "PYTHONWARNINGS": "ignore",
+               # the repository's toolkit, also from a Python where it is not installed
+               # (OpenQuake's, to use its GSIMs through toolkit.bridges.hazardlib)
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
+                                                           os.environ.get("PYTHONPATH")]))}
         cmd = [sys.executable, "-m", "toolkit", "run", str(case / "job.ini"), "--export-dir",
                str(out), "--quiet"]
         start = time.perf_counter()

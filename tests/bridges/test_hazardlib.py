@@ -58,6 +58,23 @@ class FakeBooreEtAl2014(FakeModel2020):
 FakeBooreEtAl2014.__name__ = "BooreEtAl2014"
 
 
+class FakeTable(FakeModel2020):
+    """Like hazardlib's GMPETable: reads a file, and learns its IMTs from it per instance."""
+
+    DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset()
+
+    def __init__(self, gmpe_table: str) -> None:
+        with open(gmpe_table) as f:  # FileNotFoundError when missing
+            imts = f.read().split()
+        self.scale = 1.0
+        self.DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset(
+            {PGA_} if "PGA" in imts else set())
+
+
+def fake_factory():
+    """hazardlib registers some names to functions rather than classes."""
+
+
 def expected_mean(mag, rjb, period, z1pt0, scale=1.0):
     return (np.log(0.1) + 0.5 * (mag - 6.0) - np.log(rjb + 1.0) - period
             + 0.1 * (z1pt0 > 0)) * scale
@@ -87,7 +104,8 @@ def fake_hazardlib(monkeypatch):
         return out
 
     gsims = {"FakeModel2020": FakeModel2020, "FakeWithTauPhi": FakeWithTauPhi,
-             "BooreEtAl2014": FakeBooreEtAl2014}
+             "BooreEtAl2014": FakeBooreEtAl2014, "FakeTable": FakeTable,
+             "FakeFactory": fake_factory}
     package = types.ModuleType("openquake")
     hazardlib = types.ModuleType("openquake.hazardlib")
     modules = {
@@ -159,10 +177,25 @@ def test_errors_from_the_adapter(fake_hazardlib):
     with pytest.raises(InputError, match=r"FakeModel2020 requires \['z1pt0'\]"):
         gsim.get_mean_and_stddevs(Context(mag=np.array([6.0]), rjb=np.array([5.0]),
                                           vs30=np.array([400.0])), [PGA()])
-    with pytest.raises(InputError, match="hazardlib GSIM FakeModel2020: bad parameters"):
+    with pytest.raises(InputError, match=r"hazardlib GSIM FakeModel2020 with parameters "
+                                         r"\{'colour': 'red'\} could not be built: TypeError"):
         get_gsim("FakeModel2020", colour="red")
     with pytest.raises(UnknownName, match="unknown GSIM 'NotInEither2020'"):
         get_gsim("NotInEither2020")
+
+
+def test_per_instance_imts_and_constructor_failures(fake_hazardlib, tmp_path):
+    table = tmp_path / "table.txt"
+    table.write_text("PGA")
+    gsim = get_gsim("FakeTable", gmpe_table=str(table))
+    gsim.check_imt(PGA())  # the instance's IMTs, not the class's empty set
+    with pytest.raises(InputError, match="FakeTable is not defined for IMT SA"):
+        gsim.check_imt(SA(1.0))
+    with pytest.raises(InputError, match=r"FakeTable with parameters .*missing.txt.* could not "
+                                         r"be built: FileNotFoundError"):
+        get_gsim("FakeTable", gmpe_table=str(tmp_path / "missing.txt"))
+    with pytest.raises(InputError, match="FakeFactory is a function, not a GSIM class"):
+        get_gsim("FakeFactory")
 
 
 def test_gmpe_table_with_a_bridged_gsim(fake_hazardlib):

@@ -195,7 +195,13 @@ def test_toml_gsim_form(tmp_path):
     path.write_text(text)
     branch = read_gsim_logic_tree(path).branch_sets["Stable Crust"].branches[0]
     assert branch.gsim_name == "GMPETable"
-    assert branch.kwargs == {"gmpe_table": "tables/x.hdf5", "scale": 1.5}
+    # file parameters are relative to the logic tree's folder, as in OpenQuake
+    assert branch.kwargs == {"gmpe_table": str((tmp_path / "tables" / "x.hdf5").resolve()),
+                             "scale": 1.5}
+    absolute = str(tmp_path / "elsewhere.hdf5")
+    path.write_text(text.replace('"tables/x.hdf5"', f'"{absolute}"'))
+    branch = read_gsim_logic_tree(path).branch_sets["Stable Crust"].branches[0]
+    assert branch.kwargs["gmpe_table"] == absolute
     assert parse_gsim("[SadighEtAl1997]", "x") == ("SadighEtAl1997", {})
     assert parse_gsim(" BooreEtAl2014 ", "x") == ("BooreEtAl2014", {})
     with pytest.raises(InputError, match="x: invalid GSIM 'Boore EtAl'"):

@@ -184,6 +184,20 @@ def test_unknown_source_type(tmp_path):
     assert "complexFaultSource" in str(info.value)  # among the supported ones
 
 
+def test_non_poisson_temporal_occurrence_model_is_refused(tmp_path):
+    # OpenQuake QA classical case_78 puts a negative binomial model on its point sources
+    path = edit(tmp_path, '<pointSource id="P1"',
+                '<pointSource tom="NegativeBinomialTOM" mu="0.1" alpha="2.0" id="P1"')
+    with pytest.raises(InputError, match=r"line 6: temporal occurrence model "
+                                         r"tom='NegativeBinomialTOM' is not supported yet"):
+        parse_source_model(path, params=PARAMS)
+
+
+def test_explicit_poisson_temporal_occurrence_model_is_accepted(tmp_path):
+    path = edit(tmp_path, '<pointSource id="P1"', '<pointSource tom="PoissonTOM" id="P1"')
+    assert parse_source_model(path, params=PARAMS)
+
+
 def test_unexpected_element(tmp_path):
     path = edit(tmp_path, "<pointSource id", "<note/><pointSource id")
     with pytest.raises(InputError, match="line 6: unexpected element <note>"):

@@ -98,8 +98,18 @@ class HazardlibGMPE(GMPE):
         name = type(self).__name__
         try:
             self.hazardlib_gsim = self.HAZARDLIB_CLASS(**kwargs)  # type: ignore[misc]
-        except (TypeError, ValueError, KeyError) as exc:
-            raise InputError(f"hazardlib GSIM {name}: bad parameters {kwargs}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any failure of a third-party constructor
+            raise InputError(f"hazardlib GSIM {name} with parameters {kwargs} could not be "
+                             f"built: {type(exc).__name__}: {exc}") from None
+        # wrappers (GMPETable, NGAEastUSGSGMPE, AvgPoeGMPE ...) set these per instance
+        gsim = self.hazardlib_gsim
+        self.DEFINED_FOR_INTENSITY_MEASURE_TYPES = _names(
+            gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES) & _IMT_NAMES
+        self.DEFINED_FOR_STANDARD_DEVIATION_TYPES = _names(
+            gsim.DEFINED_FOR_STANDARD_DEVIATION_TYPES)
+        for attr in ("REQUIRES_SITES_PARAMETERS", "REQUIRES_RUPTURE_PARAMETERS",
+                     "REQUIRES_DISTANCES"):
+            setattr(self, attr, frozenset(getattr(gsim, attr)))
         self.kwargs = dict(kwargs)
         self._cmakers: dict[tuple[str, ...], Any] = {}
 
@@ -188,6 +198,9 @@ def gsim_fallback(name: str, **kwargs: Any) -> GMPE | None:
     cls = hazardlib_gsims().get(name)
     if cls is None:
         return None
+    if not isinstance(cls, type):
+        raise InputError(f"hazardlib's {name} is a {type(cls).__name__}, not a GSIM class: "
+                         "the bridge adapts GSIM classes only")
     return adapter_class(cls)(**kwargs)
 
 

@@ -542,6 +542,19 @@ def parse_gsim(text: str, where: str) -> tuple[str, dict[str, Any]]:
     return name, dict(kwargs)
 
 
+def _resolve_gsim_files(kwargs: dict[str, Any], base: Path) -> dict[str, Any]:
+    """File parameters of a GSIM (names ending in ``_file`` or ``_table``, as OpenQuake's
+    ``gmpe_table`` and ``volc_arc_file``) relative to the logic tree's folder, not to the
+    working directory."""
+    out = {}
+    for key, value in kwargs.items():
+        if (isinstance(value, str) and key.endswith(("_file", "_table"))
+                and value and not Path(value).is_absolute()):
+            value = str((base / value).resolve())
+        out[key] = value
+    return out
+
+
 def read_gsim_logic_tree(path: str | Path) -> GsimLogicTree:
     """Read a GSIM logic tree: one ``gmpeModel`` branch set per tectonic region type.
 
@@ -577,6 +590,7 @@ def read_gsim_logic_tree(path: str | Path) -> GsimLogicTree:
                                  f"({', '.join(model.attrib)}) are not supported yet "
                                  f"(branch {branch_id!r})")
             name, kwargs = parse_gsim(model.text, f"{model.where}, branch {branch_id!r}")
+            kwargs = _resolve_gsim_files(kwargs, path.parent)
             branches.append(GsimBranch(branch_id, name, kwargs, weight, branch_code(index),
                                        model.where))
         sets[trt] = GsimBranchSet(trt, set_id, branches, bset.where)

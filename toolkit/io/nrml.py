@@ -494,6 +494,10 @@ class _SourceReader:
     # ------------------------------------------------------------------ sources
     def read_source(self, node: Node, group_trt: str | None) -> SourceSpec:
         kind = node.tag
+        tom = node.attrib.get("tom", "PoissonTOM").strip()
+        if tom != "PoissonTOM":
+            raise InputError(f"{node.where}: temporal occurrence model tom={tom!r} is not "
+                             "supported yet (only 'PoissonTOM', the default)")
         from toolkit.io.nrml_points import read_extra_source
 
         extra = read_extra_source(self, node, group_trt)  # multi-point, non-parametric, hypoList

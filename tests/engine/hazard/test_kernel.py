@@ -159,3 +159,16 @@ def test_calculator_combines_realizations_and_statistics():
     assert np.all((median >= lower - 1e-15) & (median <= upper + 1e-15))
     assert result.maps_rlzs.shape == (2, 2, 1, 1)
     assert set(result.maps_stats) == {"mean", "quantile-0.5"}
+
+
+def test_contexts_carry_coordinates_only_when_a_gsim_asks():
+    # regional GSIMs (bridged from hazardlib) need the site and hypocentre coordinates
+    src = point_source(lon=0.1, lat=0.2)
+    sites = SiteCollection([0.3, 0.5], [0.0, 0.4], vs30=[800.0, 800.0])
+    block = next(iter(src.iter_ruptures()))
+    ctx, rup, sid = build_contexts(block, sites, {"rrup", "lon", "lat", "hypo_lon",
+                                                  "hypo_lat"}, 300.0)
+    assert np.array_equal(ctx.lon, sites.lons[sid]) and np.array_equal(ctx.lat, sites.lats[sid])
+    assert np.allclose(ctx.hypo_lon, 0.1) and np.allclose(ctx.hypo_lat, 0.2)
+    plain, _, _ = build_contexts(block, sites, {"rrup"}, 300.0)
+    assert not plain.has("lon") and not plain.has("hypo_lat")

@@ -141,6 +141,10 @@ def build_contexts(
     for name in ("dip", "ztor", "width", "strike"):
         if name in required or name in ("dip", "ztor", "width"):
             arrays[name] = getattr(block.surface, name)[rup]
+    if "lon" in required or "lat" in required:  # site coordinates (regional GSIMs)
+        arrays["lon"], arrays["lat"] = sites.lons[sid], sites.lats[sid]
+    if "hypo_lon" in required or "hypo_lat" in required:
+        arrays["hypo_lon"], arrays["hypo_lat"] = hypo[rup, 0], hypo[rup, 1]
     arrays["vs30"] = sites.vs30[sid]
     arrays["vs30measured"] = sites.vs30measured[sid]
     arrays["z1pt0"] = sites.z1pt0[sid]
