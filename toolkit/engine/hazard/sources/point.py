@@ -136,26 +136,34 @@ def _destination(unit, east, north, azimuth_deg, distance_km):
 
 def planar_corners(lons, lats, tpl: _RuptureTemplates, ks: slice) -> np.ndarray:
     """Cartesian corners (P * K, 4, 3) of the template ruptures ``ks`` centred below each
-    location (location-major order)."""
+    location (location-major order).
+
+    Each corner is the great-circle destination from the rupture centre,
+    ``cos(d) u + sin(d) (sin(az) e + cos(az) n)``, scaled to the corner's radius: a fixed
+    combination (per template and corner) of the centre's unit vector ``u`` and local east
+    and north vectors ``e``, ``n``, so all corners are one matrix product with the bases.
+    """
     u0 = unit_vectors(lons, lats)[:, None, :]  # (P, 1, 3)
     e0, n0 = (v[:, None, :] for v in local_basis(lons, lats))
+    n_loc = u0.shape[0]
+    az = np.radians(tpl.corner_azimuth[ks])  # (K, 4)
+    d = (tpl.corner_distance[ks] / EARTH_RADIUS)[:, None]  # (K, 1)
+    radius = EARTH_RADIUS - tpl.corner_depth[ks]  # (K, 4)
+    coef = np.stack(np.broadcast_arrays(np.cos(d), np.sin(d) * np.sin(az), np.sin(d) * np.cos(az)),
+                    axis=-1) * radius[..., None]  # (K, 4, 3): weights of u, e, n
+    n_tpl = coef.shape[0]
     shift = tpl.hshift[ks]
     if np.any(shift != 0.0):
         uc = _destination(u0, e0, n0, tpl.strike[ks] + 90.0, shift)  # (P, K, 3)
         ec = np.cross(np.array([0.0, 0.0, 1.0]), uc)
         ec /= np.linalg.norm(ec, axis=-1, keepdims=True)
         nc = np.cross(uc, ec)
+        basis = np.stack(np.broadcast_arrays(uc, ec, nc), axis=-2)  # (P, K, 3, 3)
+        corners = np.matmul(coef[None], basis)  # (P, K, 4, 3)
     else:
-        uc, ec, nc = u0, e0, n0
-    az, dist, depth = tpl.corner_azimuth[ks], tpl.corner_distance[ks], tpl.corner_depth[ks]
-    corners = np.stack(
-        [_destination(uc, ec, nc, az[:, i], dist) * (EARTH_RADIUS - depth[:, i])[..., None]
-         for i in range(4)],
-        axis=-2,
-    )  # (P, K, 4, 3)
-    n_loc = len(np.atleast_1d(lons))
-    corners = np.broadcast_to(corners, (n_loc, len(az), 4, 3))
-    return corners.reshape(-1, 4, 3)
+        basis = np.concatenate([u0, e0, n0], axis=-2)  # (P, 3, 3): rows u, e, n
+        corners = np.matmul(coef.reshape(1, n_tpl * 4, 3), basis)  # (P, K * 4, 3)
+    return corners.reshape(n_loc * n_tpl, 4, 3)
 
 
 class PointSource(BaseSource):
