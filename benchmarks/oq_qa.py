@@ -87,7 +87,16 @@ def _index(out: Path) -> list[tuple[str, str, str, Any, Path]]:
     return rows
 
 
-def _match(expected: Path, ours: list[tuple[str, str, str, Any, Path]]) -> Path | None:
+def _realizations(out: Path) -> int:
+    """Number of realizations of a run, from its ``realizations_<id>.csv`` (0 if absent)."""
+    for path in out.glob("realizations_*.csv"):
+        _meta, table = read_oq_csv(path)
+        return len(table)
+    return 0
+
+
+def _match(expected: Path, ours: list[tuple[str, str, str, Any, Path]],
+           n_rlzs: int = 0) -> Path | None:
     meta, table = read_oq_csv(expected)
     what = _kind_of(meta, list(table.columns))
     if what is None:
@@ -107,6 +116,8 @@ def _match(expected: Path, ours: list[tuple[str, str, str, Any, Path]]) -> Path 
     if exact:
         return exact[0][4]
     # a single-realization job: OpenQuake's rlz-000 (or unnamed) curve is the mean
+    if n_rlzs != 1 or kind not in ("mean", "rlz-000"):
+        return None
     fallback = [r for r in candidates if r[2] == imt and r[1] in ("mean", "rlz-000")]
     return fallback[0][4] if fallback else None
 
@@ -167,10 +178,11 @@ def run_case(case: Path, timeout: float) -> dict[str, Any]:
             row.update(status="error", cause=_cause(proc.stderr))
             return row
         ours = _index(out)
+        n_rlzs = _realizations(out)
         errors = []
         for expected in sorted((case / "expected").glob("*.csv")):
             try:
-                got = _match(expected, ours)
+                got = _match(expected, ours, n_rlzs)
             except Exception:  # noqa: BLE001 - an expected file we cannot read
                 got = None
             if got is None:
@@ -232,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", default="classical", help="results file suffix")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per case")
     parser.add_argument("--cases", default="", help="comma-separated case names to run")
+    parser.add_argument("--results-dir", type=Path, default=RESULTS,
+                        help="where oq_qa_<name>.json and .md go (default benchmarks/results)")
     args = parser.parse_args(argv)
     only = set(args.cases.split(",")) if args.cases else None
     cases = case_dirs(args.dirs, only)
@@ -251,9 +265,10 @@ def main(argv: list[str] | None = None) -> int:
                                                  (r["max_rel_error"]
                                                   if np.isfinite(r["max_rel_error"])
                                                   else "inf"))} for r in rows]}
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"oq_qa_{args.name}.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (RESULTS / f"oq_qa_{args.name}.md").write_text(
+    results = args.results_dir
+    results.mkdir(parents=True, exist_ok=True)
+    (results / f"oq_qa_{args.name}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (results / f"oq_qa_{args.name}.md").write_text(
         markdown(rows, f"OpenQuake QA ({args.name}) run by the toolkit"))
     print(f"pass rate {passed}/{len(rows)}")
     return 0

@@ -2,7 +2,7 @@
 
 ::
 
-    toolkit run JOB_INI [--export-dir DIR] [--quiet] [--executor serial|processpool|dask]
+    toolkit run JOB_INI [--export-dir DIR] [--quiet] [--executor serial|processpool|dask|dask://host:port]
     toolkit list
     toolkit show CALC_ID
     toolkit export CALC_ID --export-dir DIR
@@ -47,8 +47,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="export every output as CSV into this directory "
                           "(the job.ini's own export_dir is ignored)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--executor", choices=["serial", "processpool", "dask"], default=None,
-                     help="where tasks run (default: the settings, serial)")
+    run.add_argument("--executor", default=None, metavar="EXECUTOR",
+                     help="where tasks run: serial, processpool, dask (a local cluster) or "
+                          "dask://host:port (a running scheduler); default: the settings, "
+                          "serial")
 
     sub.add_parser("list", help="list calculations")
 
@@ -139,7 +141,9 @@ def _dispatch(args: argparse.Namespace, load_settings, runner) -> int:
         settings = load_settings()
         if args.command == "run":
             if args.executor:
-                settings = settings.with_(executor=args.executor)
+                from toolkit.config import check_executor
+
+                settings = settings.with_(executor=check_executor(args.executor))
             calc_id = runner.run_job(
                 args.job_ini, settings, export_dir=args.export_dir, progress=not args.quiet
             )

@@ -9,7 +9,6 @@ precedence (environment wins). Library code receives a ``Settings`` object; it n
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -95,7 +94,6 @@ _ENV = {
     "TOOLKIT_SERVER_URL": "server_url",
 }
 _EXECUTORS = ("serial", "processpool")
-_DASK = re.compile(r"dask(://[^/:\s]+(:\d{1,5})?)?")
 _AUTH_MODES = ("public", "restricted")
 
 
@@ -167,9 +165,18 @@ def load_settings(
     for name in ("max_concurrent_jobs", "max_upload_mb", "max_unzipped_mb", "max_zip_entries"):
         if getattr(settings, name) <= 0:
             raise InputError(f"setting {name!r} must be positive, got {getattr(settings, name)}")
-    if settings.executor not in _EXECUTORS and not _DASK.fullmatch(settings.executor):
-        raise InputError(
-            f"setting 'executor' must be one of {_EXECUTORS}, 'dask' or 'dask://host:port', "
-            f"got {settings.executor!r}"
-        )
+    check_executor(settings.executor)
     return settings
+
+
+def check_executor(spec: str) -> str:
+    """``spec`` if it names an executor: ``serial``, ``processpool``, ``dask`` or
+    ``dask://host[:port]`` (checked by the dask executor's own parser); InputError otherwise."""
+    if spec not in _EXECUTORS:
+        if not spec.startswith("dask"):
+            raise InputError(f"setting 'executor' must be one of {_EXECUTORS}, 'dask' or "
+                             f"'dask://host:port', got {spec!r}")
+        from toolkit.engine.executor_dask import parse_address
+
+        parse_address(spec)
+    return spec

@@ -147,10 +147,16 @@ def test_b_relative_keeps_the_moment_rate_and_follows_gutenberg_richter(tmp_path
 
 
 def test_ab_absolute_sets_a_and_b(tmp_path):
-    tree = write_tree(tmp_path, branch_set("abGRAbsolute", "bs2", [
-        ("ab1", "3.5 0.9", 0.25), ("ab2", "2.5 1.2", 0.75)], applyToSources="P1 D1"))
+    # one source per abGRAbsolute branch set (as OpenQuake requires): P1 of sm04, D1 of sm05
+    tree = write_tree(
+        tmp_path,
+        branch_set("abGRAbsolute", "bs2", [("ab1", "3.5 0.9", 0.25), ("ab2", "2.5 1.2", 0.75)],
+                   applyToSources="P1", applyToBranches="sm04"),
+        branch_set("abGRAbsolute", "bs3", [("ab1d", "3.5 0.9", 0.25),
+                                           ("ab2d", "2.5 1.2", 0.75)],
+                   applyToSources="D1", applyToBranches="sm05"))
     sms, rlzs, idx = sources_of(tree)
-    assert [r.branch_path for r in rlzs] == ["AA~A", "AB~A", "BA~A", "BB~A"]
+    assert [r.branch_path for r in rlzs] == ["AA.~A", "AB.~A", "B.A~A", "B.B~A"]
     p1 = by_id(sms[idx[0]].groups)["P1"]
     np.testing.assert_allclose(mfd(p1)[1], gr_rates(3.5, 0.9, 5.0, 6.0)[1], rtol=1e-12)
     d1 = by_id(sms[idx[3]].groups)["D1"]
@@ -256,8 +262,7 @@ def test_realization_count_weights_and_apply_to_branches(tmp_path):
     gsim_lt = read_gsim_logic_tree(DATA / "gslt_three_trts.xml")
     trts = {"sm04": {"Stable Crust", "Active Crust"},
             "sm05": {"Subduction Inslab", "Active Crust"}}
-    rlzs = enumerate_realizations(paths, gsim_lt, {p.branch_id: trts[p.base_id]
-                                                    for p in paths}, validate=False)
+    rlzs = enumerate_realizations(paths, gsim_lt, trts, validate=False)
     n_gsim = {"sm04": 3 * 1, "sm05": 3 * 2}
     assert len(rlzs) == sum(n_gsim[p.base_id] for p in paths)
     assert math.fsum(r.weight for r in rlzs) == pytest.approx(1.0, abs=1e-12)
@@ -278,9 +283,12 @@ def test_build_inputs_one_source_model_per_path(tmp_path):
 @pytest.mark.parametrize("sets, match", [
     ([branch_set("bGRRelative", "bs2", [("b1", "0.1", 0.5), ("b2", "0", 0.4)])],
      r"line \d+: the weights of branch set 'bs2' sum to 0.9, not 1"),
-    ([branch_set("abGRAbsolute", "bs2", [("ab", "3 1", 1.0)], applyToSources="P1 X9")],
-     r"line \d+: abGRAbsolute branch set 'bs2': applyToSources names source\(s\) 'X9' that "
+    ([branch_set("bGRRelative", "bs2", [("ab", "0.1", 1.0)], applyToSources="P1 X9")],
+     r"line \d+: bGRRelative branch set 'bs2': applyToSources names source\(s\) 'X9' that "
      r"are not in the source model\(s\) of branch\(es\) sm04, sm05"),
+    ([branch_set("abGRAbsolute", "bs2", [("ab", "3 1", 1.0)], applyToSources="P1 P2")],
+     r"line \d+: the abGRAbsolute branch set 'bs2' must name exactly one source in "
+     r"applyToSources, got \['P1', 'P2'\]"),
     ([branch_set("bGRRelative", "bs2", [("b1", "0.1", 1.0)], applyToSources="A1")],
      r"cannot apply bGRRelative to source 'A1' \(.*sources_04.xml line 24, source 'A1'\): its "
      r"MFD is a <incrementalMFD>, bGRRelative modifies only <truncGutenbergRichterMFD>"),
@@ -403,3 +411,24 @@ def test_classical_path_equals_the_edited_source_model(tmp_path):
     reference = _run_classical(_job(edited, plain))
     assert not np.allclose(curves[0], curves[1], rtol=1e-3)  # the branch matters
     np.testing.assert_allclose(curves[0], reference.curves_rlzs[0, 0], rtol=1e-10)
+
+
+def test_paths_whose_joined_ids_coincide_keep_their_own_sources(tmp_path):
+    # "b" followed by "c" and a lone "b_c" both join to "..._b_c": the paths must still get
+    # their own source models (the second path has no maxMag change)
+    tree = write_tree(
+        tmp_path,
+        branch_set("bGRRelative", "bs2", [("b", "0.3", 0.5), ("b_c", "0.0", 0.5)],
+                   applyToSources="P1"),
+        branch_set("maxMagGRRelative", "bs3", [("c", "0.5", 1.0)], applyToSources="P1",
+                   applyToBranches="b"))
+    sms, rlzs, index = build_source_model_inputs(job_params(tree),
+                                                 GsimLogicTree.from_gsim("SadighEtAl1997"))
+    top = {}
+    for rlz, i in zip(rlzs, index, strict=True):
+        source = by_id(sms[i].groups).get("P1")
+        if source is not None:
+            top[rlz.branch_path] = source.mfd.get_annual_occurrence_rates()[0][-1]
+    assert len(set(index)) == len(rlzs)
+    assert top["AAA~A"] == pytest.approx(6.45) and top["AB.~A"] == pytest.approx(5.95)
+

@@ -147,6 +147,21 @@ def test_several_files_and_reference_values(tmp_path):
     assert sites.z2pt5.tolist() == [2.0, 1.0, 0.5, 0.607]
 
 
+def test_site_model_files_are_inputs_of_the_job(tmp_path):
+    # they enter the job's checksum and its input archive: editing one is a new job
+    from toolkit.io.inputs import input_files
+    from toolkit.store.exporters import input_checksum
+
+    (tmp_path / "b.csv").write_text("lon,lat\n-65.1349,0\n")
+    params = job(tmp_path, "site_model_file = site_model.csv b.csv\n"
+                           "reference_vs30_value = 760")
+    files = input_files(params)
+    assert tmp_path / "site_model.csv" in files and tmp_path / "b.csv" in files
+    before = input_checksum(files)
+    (tmp_path / "b.csv").write_text("lon,lat\n-65.1349,0.1\n")
+    assert input_checksum(input_files(params)) != before
+
+
 def test_missing_site_model_file(tmp_path):
     with pytest.raises(InputError, match="line 2: site_model_file refers to a missing file"):
         job(tmp_path, "site_model_file = site_model.csv nope.csv")
@@ -174,6 +189,8 @@ def test_missing_site_model_file(tmp_path):
     ("lon,lat,vs30,z2pt5\n0,0,300,x\n", r"line 2 column 4 \(z2pt5\): must be a number"),
     ("lon,lat,vs30,vs30measured\n0,0,300,yes\n", r"line 2 column 4 \(vs30measured\): must be "
                                                  "0, 1, true or false, got 'yes'"),
+    ("<?xml version='1.0'?>\n<nrml><siteModel/></nrml>\n",
+     "site_model.csv: XML \\(NRML\\) site models are not supported yet; write it as CSV"),
 ])
 def test_bad_site_model_file(tmp_path, text, match):
     params = job(tmp_path, "site_model_file = site_model.csv", text)
@@ -254,6 +271,28 @@ def test_region_grid_job_with_reference_and_site_model(tmp_path):
     assert len(sites) == 40
     np.testing.assert_allclose(sites.vs30, 200 + 100 * (np.round(sites.lons / 0.05) * 0.05
                                                          - 9.8), atol=1e-9)
+
+
+def test_grid_points_past_a_site_model_that_covers_the_region_are_dropped(tmp_path):
+    # the grid covers the region dilated by one spacing (10 km): with a site model on the
+    # region itself, the outer grid points are 5-10 km from it; OpenQuake warns and runs
+    from toolkit.io.jobini import JobIniWarning
+
+    lon, lat = np.meshgrid(np.arange(10.0, 10.501, 0.05), np.arange(43.0, 43.401, 0.05))
+    rows = "\n".join(f"{x:.2f},{y:.2f},400" for x, y in zip(lon.ravel(), lat.ravel(),
+                                                            strict=True))
+    params = job(tmp_path, "region = 10 43, 10.5 43, 10.5 43.4, 10 43.4\n"
+                           "region_grid_spacing = 10\nsite_model_file = site_model.csv",
+                 "lon,lat,vs30\n" + rows + "\n")
+    with pytest.warns(JobIniWarning, match=r"region grid: \d+ of 40 grid points are farther "
+                                           r"than max_site_model_distance = 5 km"):
+        sites = read_sites(params)
+    assert 0 < len(sites) < 40 and (sites.vs30 == 400).all()
+    model = read_site_model([tmp_path / "site_model.csv"])
+    assert model.closest(sites.lons, sites.lats)[1].max() <= 5.0
+    # listed sites are never dropped: a far one stays an error
+    with pytest.raises(InputError, match="farther than max_site_model_distance"):
+        read_sites(job(tmp_path, "sites = 11 43\nsite_model_file = site_model.csv", None))
 
 
 def test_region_errors(tmp_path):

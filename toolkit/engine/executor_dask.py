@@ -42,6 +42,24 @@ _INSTALL = "install it with: pip install 'toolkit[dask]' (or 'dask[distributed]'
 _SMALL = (type(None), bool, int, float, complex, str, bytes)
 
 
+class _Shared:
+    """A task argument scattered once for many tasks, pickled as one object.
+
+    dask serialises bare containers itself and turns namedtuple dictionary keys (the IMTs of
+    a ``{IMT: levels}`` dict) into plain tuples; wrapped, the object goes through pickle whole.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _call_unwrapped(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` on the task arguments, scattered ones unwrapped."""
+    return fn(*(arg.value if isinstance(arg, _Shared) else arg for arg in args))
+
+
 def parse_address(spec: str) -> str | None:
     """The scheduler address of an executor setting; None for a local cluster.
 
@@ -174,7 +192,7 @@ class DaskExecutor(Executor):
         shared = [key for key, n in count.items() if n > 1]
         if not shared:
             return {}
-        futures = self.client.scatter([objects[key] for key in shared], hash=False)
+        futures = self.client.scatter([_Shared(objects[key]) for key in shared], hash=False)
         return dict(zip(shared, futures, strict=True))
 
     def submit_all(
@@ -192,8 +210,8 @@ class DaskExecutor(Executor):
         futures = {}
         for index, args in enumerate(tasks):
             remote = [shared.get(id(arg), arg) for arg in args]
-            future = self.client.submit(fn, *remote, pure=False, key=f"{_name(fn)}-{index}-"
-                                        f"{os.urandom(6).hex()}")
+            future = self.client.submit(_call_unwrapped, fn, *remote, pure=False,
+                                        key=f"{_name(fn)}-{index}-{os.urandom(6).hex()}")
             futures[future] = index
         pending = set(futures)
         try:

@@ -259,6 +259,9 @@ def input_files(params: JobParams) -> list[Path]:
                  for path in by_loss_type.values())
     files.extend(path for path in (params.gmfs_file, params.taxonomy_mapping_csv)
                  if path is not None)
+    from toolkit.io.sites import site_model_paths
+
+    files.extend(site_model_paths(params))
     return files
 
 

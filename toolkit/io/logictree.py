@@ -611,7 +611,7 @@ def enumerate_realizations(
     ----------
     sm_branches : list of SourceModelBranch
     gsim_lt : GsimLogicTree
-    trts_by_sm : dict of branch_id -> set of str
+    trts_by_sm : dict of base branch_id -> set of str
         Tectonic region types of the sources of each source-model branch.
     validate : bool
         Instantiate each GSIM used (once) to check its name and parameters.
@@ -627,7 +627,7 @@ def enumerate_realizations(
     checked: set[int] = set()
     order = {trt: i for i, trt in enumerate(gsim_lt.branch_sets)}
     for sm in sm_branches:
-        trts = trts_by_sm.get(sm.branch_id)
+        trts = trts_by_sm.get(sm.base_id)  # the source model's TRTs, whatever the path
         if not trts:
             raise InputError(f"source-model branch {sm.branch_id!r} ({sm.where or sm.files}) "
                              "has no sources")
@@ -752,6 +752,12 @@ def sample_realizations(
             branch_path=sm.code + "~" + "".join(chosen[bs.trt].code for bs in used),
             gsim_branches=by_trt,
         ))
+    if late:  # as OpenQuake 3.26 (measured): each realization's path weight times the
+        # number of samples that drew the same path, normalised
+        drawn: dict[str, int] = {}
+        for rlz in realizations:
+            drawn[rlz.branch_path] = drawn.get(rlz.branch_path, 0) + 1
+        weights = weights * np.array([drawn[rlz.branch_path] for rlz in realizations])
     total = math.fsum(weights)
     if total <= 0:
         raise InputError(f"sampling_method {method}: the sampled realizations all have "

@@ -319,6 +319,9 @@ def read_uncertainty_branch_set(bset: Node, branches: list[tuple[Node, str, Node
     if spec.absolute and not sources:
         raise InputError(f"{bset.where}: the {kind} branch set {set_id!r} needs "
                          "applyToSources (the ids of the sources it sets)")
+    if kind == "abGRAbsolute" and len(sources) != 1:  # as OpenQuake: one a/b pair, one source
+        raise InputError(f"{bset.where}: the abGRAbsolute branch set {set_id!r} must name "
+                         f"exactly one source in applyToSources, got {list(sources)}")
     parsed = []
     for (_node, branch_id, model, weight), code in zip(branches, codes, strict=True):
         label = f"the {kind} value of branch {branch_id!r}"
@@ -463,8 +466,7 @@ def build_source_model_inputs(params: Any, gsim_lt: Any) -> tuple[list[Any], lis
                                            method=method)
     else:
         paths = tree.paths()
-        realizations = enumerate_realizations(
-            paths, gsim_lt, {p.branch_id: trts[p.base_id] for p in paths})
+        realizations = enumerate_realizations(paths, gsim_lt, trts)
     built = {bid: [s.build() for s in specs[bid]] for bid in specs
              if any(r.sm_branch.base_id == bid for r in realizations)}
     independent = samples > 0 and str(params.calculation_mode).startswith("event_based")
@@ -474,18 +476,18 @@ def build_source_model_inputs(params: Any, gsim_lt: Any) -> tuple[list[Any], lis
     groups_of: dict[str, dict[str, list[Any]]] = {}
     for rlz in realizations:
         path = rlz.sm_branch
-        if not independent and path.branch_id in index_of:
-            sm_indices.append(index_of[path.branch_id])
+        key = path.code  # unique per path (joined branch ids are not: "b" + "c" vs "b_c")
+        if not independent and key in index_of:
+            sm_indices.append(index_of[key])
             continue
-        if path.branch_id not in groups_of:
+        if key not in groups_of:
             base = path.base_id
             sources = apply_uncertainties(specs[base], built[base], path.uncertainties)
             groups: dict[str, list[Any]] = {}
             for spec, source in zip(specs[base], sources, strict=True):
                 groups.setdefault(spec.trt, []).append(source)
-            groups_of[path.branch_id] = groups
-        index_of[path.branch_id] = len(source_models)
+            groups_of[key] = groups
+        index_of[key] = len(source_models)
         sm_indices.append(len(source_models))
-        source_models.append(SourceModelInput(path.branch_id, path.weight,
-                                              groups_of[path.branch_id]))
+        source_models.append(SourceModelInput(path.branch_id, path.weight, groups_of[key]))
     return source_models, realizations, sm_indices

@@ -208,6 +208,9 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
         raise InputError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if text.lstrip().startswith(("<?xml", "<nrml")):
+        raise InputError(f"{path}: XML (NRML) site models are not supported yet; write it as "
+                         "CSV with the columns lon,lat,vs30[,vs30measured,z1pt0,z2pt5]")
     rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
             if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
     if not rows:

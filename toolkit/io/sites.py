@@ -122,7 +122,9 @@ def read_sites(params: Any) -> Any:
         missing ``reference_vs30_value`` without a site model, a bad site model file, or a
         site farther than ``max_site_model_distance`` from the site model. OpenQuake only
         logs a warning for a site far from the site model; here it is an error, because
-        such a site silently takes the parameters of a distant, unrelated point.
+        such a site silently takes the parameters of a distant, unrelated point. Points of
+        a region grid that are too far are left out with a warning instead (the grid
+        extends one spacing past the region, so past a site model covering just the region).
     """
     from toolkit.engine.hazard.sites import SiteCollection
 
@@ -142,6 +144,21 @@ def read_sites(params: Any) -> Any:
         return SiteCollection(lons=lonlat[:, 0], lats=lonlat[:, 1], depths=coords[:, 2],
                               vs30=site_model.vs30, vs30measured=site_model.vs30measured,
                               z1pt0=site_model.z1pt0, z2pt5=site_model.z2pt5)
+    if site_model is not None and source.endswith("region grid"):
+        # the grid covers the region dilated by one spacing (as OpenQuake's does), so its
+        # edge may reach past a site model that covers the region: those grid points are
+        # dropped with a warning (the sites a user listed are never dropped)
+        limit = _positive(params, "max_site_model_distance", DEFAULT_MAX_SITE_MODEL_DISTANCE)
+        _index, dist = site_model.closest(lonlat[:, 0], lonlat[:, 1])
+        far = dist > limit
+        if far.all():
+            raise InputError(f"{source}: no grid point is within max_site_model_distance = "
+                             f"{limit:g} km of the site model {site_model.source}")
+        if far.any():
+            warnings.warn(f"{source}: {int(far.sum())} of {len(far)} grid points are farther "
+                          f"than max_site_model_distance = {limit:g} km from the site model "
+                          f"{site_model.source} and are left out", JobIniWarning, stacklevel=2)
+            lonlat, coords = lonlat[~far], coords[~far]
     return site_collection_at(params, np.column_stack([lonlat, coords[:, 2]]), source,
                               site_model=site_model)
 
@@ -348,15 +365,22 @@ def _positive(params: Any, key: str, default: float | None) -> float:
     return number
 
 
-def _site_model(params: Any) -> SiteModel | None:
-    """The job's site model, or None without ``site_model_file``."""
+def site_model_paths(params: Any) -> list[Path]:
+    """The files of the job's ``site_model_file`` (several may be given), resolved against
+    the job's folder; empty without one."""
     value = getattr(params, "raw", {}).get("site_model_file")
-    if not value:
-        return None
     paths = []
-    for token in value.split():
+    for token in (value or "").split():
         path = Path(token).expanduser()
         paths.append(path if path.is_absolute() else Path(params.input_dir) / path)
+    return paths
+
+
+def _site_model(params: Any) -> SiteModel | None:
+    """The job's site model, or None without ``site_model_file``."""
+    paths = site_model_paths(params)
+    if not paths:
+        return None
     return read_site_model(
         paths,
         reference_vs30_value=params.reference_vs30_value,

@@ -173,6 +173,37 @@ def test_bins_sum_to_the_classical_hazard():
         assert np.allclose(total, rates_to_poes(classical, 50.0), rtol=1e-9)
 
 
+@pytest.mark.parametrize("truncation", [3.0, 1.0, None])
+def test_mixture_model_bins_keep_the_tails_beyond_the_truncation(truncation):
+    # PEER Set 2 Case 5b's mixture (factors 0.8, 1.2): levels beyond t sigma are still
+    # exceeded by the wider component, and its bins must carry that hazard
+    from toolkit.engine.hazard.gsim.base import get_gsim
+    from toolkit.engine.hazard.kernel import build_contexts
+
+    gsim = get_gsim("SadighEtAl1997", mixture_model={"factors": [0.8, 1.2],
+                                                     "weights": [0.5, 0.5]})
+    src = point_source(mags=(6.0,), rates=(0.01,))
+    sites = SiteCollection([0.2], [0.1], vs30=[800.0])
+    ctx, _, _ = build_contexts(next(iter(src.iter_ruptures())), sites, set(gsim.requires),
+                               100.0)
+    mu, sig = (a[0, 0] for a in gsim.get_mean_and_stddevs(ctx, [PGA()])[:2])
+    t = truncation or 3.0
+    levels = np.exp(mu + sig * t * np.array([0.5, 1.05, 1.1, 1.15]))  # 3 beyond t sigma
+    for star in (False, True):
+        bins = bins_for(sites, truncation=t)
+        rates, _ = disagg_rates(src.iter_ruptures(), sites, [gsim], {PGA(): levels[None, :]},
+                                bins, truncation, 100.0, epsilon_star=star)
+        classical = compute_rates(src.iter_ruptures(), sites, [gsim],
+                                  HazardSpec({PGA(): levels}, truncation, maximum_distance=100.0))
+        assert classical[0, 0, -1] > 0
+        summed = rates.reshape(1, 1, 1, len(levels), -1).sum(axis=-1)[0, 0, 0]
+        np.testing.assert_allclose(summed, classical[0, 0], rtol=1e-10)
+    # by hand, one level and one bin: the 1.2 component alone reaches 1.1 t sigma, in the
+    # top epsilon bin
+    by_bin = rates.reshape(len(levels), -1)
+    assert np.count_nonzero(by_bin[2]) == 1
+
+
 def test_marginal_orders_axes_and_combines_the_rest():
     rng = np.random.default_rng(1)
     poes = rng.uniform(0, 0.01, size=(2, 3, 4, 1, 1, 5, 2))  # (K, mag, dist, lon, lat, eps, trt)

@@ -413,15 +413,20 @@ def disagg_rates(
             if zero.any():  # deterministic: all mass in the bin of epsilon 0
                 above = np.broadcast_to(mean.T[:, :, None] > log_levels[sid], eps_x.shape)
                 eps_x = np.where(zero, np.where(above, -np.inf, np.inf), eps_x)
-            prob = epsilon_probabilities(eps_x, bins.eps, truncation_level or None,
-                                         epsilon_star)
+            # each lognormal component k (standard deviation f_k sigma, weight w_k) over the
+            # bins of epsilon = (ln x - mu) / sigma: its own residual is epsilon / f_k
+            factors, weights = gsim.sigma_mixture()
+            prob = sum(w * epsilon_probabilities(eps_x / f, bins.eps / f,
+                                                 truncation_level or None, epsilon_star)
+                       for f, w in zip(factors, weights, strict=True))
             if zero.any():
                 det = np.zeros_like(prob)
                 zero_bin = _index(np.zeros(1), bins.eps)[0]
                 det[..., zero_bin] = np.where(eps_x == -np.inf, 1.0, 0.0)
                 prob = np.where(zero[..., None], det, prob)
             exceed = prob.sum(axis=-1)  # (N, I, P)
-            if type(gsim).exceedance is not GMPE.exceedance:  # non-lognormal GSIM
+            if (type(gsim).exceedance is not GMPE.exceedance
+                    and type(gsim).sigma_mixture is GMPE.sigma_mixture):  # another distribution
                 wanted = np.stack([_gsim_exceedance(gsim, mean[m], sig[m], log_levels[sid, m],
                                                     truncation_level)
                                    for m in range(len(imts))], axis=1)

@@ -20,7 +20,7 @@ from toolkit.engine.hazard.exceedance import probability_of_exceedance
 from toolkit.engine.hazard.gmf import sample_gmfs
 from toolkit.engine.hazard.gsim.base import GMPE, get_gsim
 from toolkit.engine.hazard.gsim.modifiers import MixtureModel, ModifiableGMPE
-from toolkit.engine.hazard.imt import PGA, PGV
+from toolkit.engine.hazard.imt import PGA, PGV, SA
 from toolkit.errors import InputError
 from toolkit.io.logictree import GsimBranch, parse_gsim
 
@@ -79,6 +79,38 @@ def test_modified_gsim_keeps_the_imts_of_the_model():
     with pytest.raises(InputError, match="SadighEtAl1997|PGV"):
         gsim.check_imt(PGV())
     assert gsim.requires == get_gsim("SadighEtAl1997").requires
+
+
+def test_modifications_apply_in_the_order_written():
+    # as OpenQuake: fixing sigma then scaling it scales the fixed value, and the reverse
+    # order leaves the fixed value
+    fixed, scale = {"total_sigma": 0.5}, {"scaling_factor": 2.0}
+    first = ModifiableGMPE(gmpe={"SadighEtAl1997": {}}, set_fixed_total_sigma=fixed,
+                           set_scale_total_sigma_scalar=scale)
+    last = ModifiableGMPE(gmpe={"SadighEtAl1997": {}}, set_scale_total_sigma_scalar=scale,
+                          set_fixed_total_sigma=fixed)
+    np.testing.assert_allclose(_table(first)["sigma_ln"], 1.0)
+    np.testing.assert_allclose(_table(last)["sigma_ln"], 0.5)
+
+
+def test_fixed_total_sigma_per_imt_as_openquake_writes_it():
+    name, kwargs = parse_gsim('[ModifiableGMPE]\ngmpe.SadighEtAl1997 = {}\n'
+                              'set_fixed_total_sigma.total_sigma = {PGA = 0.4, "SA(1)" = 0.7}',
+                              "x")
+    gsim = get_gsim(name, **kwargs)
+    np.testing.assert_allclose(_table(gsim)["sigma_ln"], 0.4)
+    sa = toolkit.gmpe_table(gsim, "SA(1.0)", **SCENARIOS)
+    np.testing.assert_allclose(sa["sigma_ln"], 0.7)
+    # an IMT without a value is refused when the job is checked, before anything runs
+    with pytest.raises(InputError, match=r"total_sigma has no value for SA\(0.2\); it has "
+                                         r"\['PGA', 'SA\(1.0\)'\]"):
+        gsim.check_imt(SA(0.2))
+    with pytest.raises(InputError, match="total_sigma: .*'XYZ'"):
+        ModifiableGMPE(gmpe={"SadighEtAl1997": {}},
+                       set_fixed_total_sigma={"total_sigma": {"XYZ": 0.5}})
+    with pytest.raises(InputError, match=r"total_sigma.PGA must be positive"):
+        ModifiableGMPE(gmpe={"SadighEtAl1997": {}},
+                       set_fixed_total_sigma={"total_sigma": {"PGA": 0.0}})
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [

@@ -128,6 +128,12 @@ class GMPE:
         """
         return probability_of_exceedance(mean, sig, log_levels, truncation_level)
 
+    def sigma_mixture(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ground-motion distribution as a mixture of lognormals: factors ``f_k`` of the
+        total standard deviation and weights ``w_k`` (one component, ``f = 1``, for a
+        lognormal model). Disaggregation splits each component over the epsilon bins."""
+        return np.ones(1), np.ones(1)
+
     # ------------------------------------------------------------------ helpers
     @property
     def requires(self) -> frozenset[str]:

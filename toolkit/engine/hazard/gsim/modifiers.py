@@ -10,14 +10,17 @@ a GSIM logic tree (TOML in ``<uncertaintyModel>``):
         gmpe.ChiouYoungs2014 = {}
         set_fixed_total_sigma.total_sigma = 0.65
 
-    Modifications (applied in this order, each at most once):
+    Modifications (each at most once, applied in the order they are written, as OpenQuake
+    applies them):
 
     * ``set_scale_median_scalar.scaling_factor = f``: median times *f*
       (:math:`\\mu \\to \\mu + \\ln f`);
     * ``set_scale_total_sigma_scalar.scaling_factor = f``: :math:`\\sigma, \\tau, \\phi` times *f*;
-    * ``set_fixed_total_sigma.total_sigma = s``: :math:`\\sigma = s` for every IMT and
-      scenario; :math:`\\tau, \\phi` become undefined (NaN): the model then has a total
-      standard deviation only.
+    * ``set_fixed_total_sigma.total_sigma = {PGA = s1, "SA(1.0)" = s2}`` (OpenQuake's form,
+      one value per IMT; an IMT without a value is an error) or ``= s`` (a toolkit
+      shorthand: the same value for every IMT): :math:`\\sigma = s` for every scenario;
+      :math:`\\tau, \\phi` become undefined (NaN): the model then has a total standard
+      deviation only.
 
 ``ChiouYoungs2014PEER``
     Chiou & Youngs (2014) median with a fixed total standard deviation of 0.65 (ln units),
@@ -61,7 +64,7 @@ import numpy as np
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.exceedance import probability_of_exceedance
 from toolkit.engine.hazard.gsim.base import GMPE, add_alias, get_gsim
-from toolkit.engine.hazard.imt import IMT
+from toolkit.engine.hazard.imt import IMT, from_string
 from toolkit.errors import InputError
 
 __all__ = ["ModifiableGMPE", "MixtureModel", "MODIFICATIONS"]
@@ -92,6 +95,20 @@ def _positive(value: Any, what: str, where: str) -> float:
     if not math.isfinite(number) or number <= 0:
         raise InputError(f"{where}: {what} must be positive, got {value!r}")
     return number
+
+
+def _per_imt(table: Mapping[str, Any], what: str, where: str) -> dict[str, float]:
+    """``{IMT: value}`` with the IMTs in canonical form (``"SA(1)"`` -> ``"SA(1.0)"``)."""
+    out = {}
+    for key, value in table.items():
+        try:
+            imt = from_string(str(key))
+        except (InputError, ValueError) as exc:
+            raise InputError(f"{where}: {what}: {exc}") from None
+        out[str(imt)] = _positive(value, f"{what}.{key}", where)
+    if not out:
+        raise InputError(f"{where}: {what} is an empty table; give one value per IMT")
+    return out
 
 
 class ModifiableGMPE(GMPE):
@@ -134,35 +151,53 @@ class ModifiableGMPE(GMPE):
         if unknown:
             raise InputError(f"{where}: unknown modification(s) {unknown}; supported: "
                              f"{list(MODIFICATIONS)}")
-        self.modifications: dict[str, float] = {}
-        for mod, param in MODIFICATIONS.items():
-            if mod not in modifications:
-                continue
-            args = modifications[mod]
+        self.modifications: dict[str, float | dict[str, float]] = {}
+        for mod, args in modifications.items():  # in the order written
+            param = MODIFICATIONS[mod]
             if not isinstance(args, Mapping) or set(args) != {param}:
                 raise InputError(f"{where}: {mod} takes one parameter, '{mod}.{param} = "
                                  f"<value>', got {args!r}")
-            self.modifications[mod] = _positive(args[param], f"{mod}.{param}", where)
+            value = args[param]
+            if mod == "set_fixed_total_sigma" and isinstance(value, Mapping):
+                self.modifications[mod] = _per_imt(value, f"{mod}.{param}", where)
+            else:
+                self.modifications[mod] = _positive(value, f"{mod}.{param}", where)
         _wrap(self, self.gmpe)
         self.kwargs = {"gmpe": {str(name): dict(params)},
                        **{mod: {MODIFICATIONS[mod]: value}
                           for mod, value in self.modifications.items()}}
 
+    def check_imt(self, imt: IMT) -> None:
+        """The wrapped model's check, and a fixed sigma given for ``imt`` (checked when a job
+        is validated, before anything runs)."""
+        super().check_imt(imt)
+        table = self.modifications.get("set_fixed_total_sigma")
+        if isinstance(table, dict) and str(imt) not in table:
+            raise InputError(f"GSIM ModifiableGMPE: set_fixed_total_sigma.total_sigma has no "
+                             f"value for {imt}; it has {sorted(table)}")
+
     def compute(self, ctx: Context, imts: Sequence[IMT], mean: np.ndarray, sig: np.ndarray,
                 tau: np.ndarray, phi: np.ndarray) -> None:
         self.gmpe.compute(ctx, imts, mean, sig, tau, phi)
-        mods = self.modifications
-        if "set_scale_median_scalar" in mods:
-            mean += math.log(mods["set_scale_median_scalar"])
-        if "set_scale_total_sigma_scalar" in mods:
-            factor = mods["set_scale_total_sigma_scalar"]
-            sig *= factor
-            tau *= factor
-            phi *= factor
-        if "set_fixed_total_sigma" in mods:
-            sig[:] = mods["set_fixed_total_sigma"]
-            tau[:] = np.nan
-            phi[:] = np.nan
+        for mod, value in self.modifications.items():
+            if mod == "set_scale_median_scalar":
+                mean += math.log(value)
+            elif mod == "set_scale_total_sigma_scalar":
+                sig *= value
+                tau *= value
+                phi *= value
+            else:  # set_fixed_total_sigma
+                for m, imt in enumerate(imts):
+                    if isinstance(value, dict):
+                        if str(imt) not in value:
+                            raise InputError(
+                                f"GSIM ModifiableGMPE: set_fixed_total_sigma.total_sigma has "
+                                f"no value for {imt}; it has {sorted(value)}")
+                        sig[m] = value[str(imt)]
+                    else:
+                        sig[m] = value
+                tau[:] = np.nan
+                phi[:] = np.nan
 
 
 add_alias("ChiouYoungs2014PEER", ModifiableGMPE, gmpe={"ChiouYoungs2014": {}},
@@ -228,6 +263,9 @@ class MixtureModel(GMPE):
     def compute(self, ctx: Context, imts: Sequence[IMT], mean: np.ndarray, sig: np.ndarray,
                 tau: np.ndarray, phi: np.ndarray) -> None:
         self.gsim.compute(ctx, imts, mean, sig, tau, phi)
+
+    def sigma_mixture(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.factors, self.weights
 
     def exceedance(self, mean: np.ndarray, sigma: np.ndarray, log_levels: np.ndarray,
                    truncation_level: float | None) -> np.ndarray:
