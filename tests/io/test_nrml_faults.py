@@ -174,3 +174,17 @@ def test_duplicate_ids_across_source_types(tmp_path):
     path = write(tmp_path, COMPLEX + characteristic(PLANES, "cf1"))
     with pytest.raises(InputError, match="duplicate source id 'cf1'"):
         parse_source_model(path, params=params())
+
+
+def test_hypo_list_on_several_planes_is_refused_where_it_is_read(tmp_path):
+    hypo = ('<hypoList><hypo alongStrike="0.5" downDip="0.5" weight="1.0"/></hypoList>\n'
+            "</characteristicFaultSource>")
+    body = characteristic(PLANES, "multi").replace("</characteristicFaultSource>", hypo)
+    with pytest.raises(InputError, match=r"faults.xml line \d+, source 'multi': hypoList is "
+                                         "not supported on a characteristic fault made of "
+                                         "several planar surfaces"):
+        parse_source_model(write(tmp_path, body), params=params())
+    # on one plane it is read (and split the ruptures)
+    one = PLANES.split("</planarSurface>")[0] + "</planarSurface>\n"
+    body = characteristic(one, "one").replace("</characteristicFaultSource>", hypo)
+    assert parse_source_model(write(tmp_path, body), params=params()).sources

@@ -229,6 +229,20 @@ def test_non_parametric_source(tmp_path):
     np.testing.assert_allclose(blocks[0].hypo, [[0.0, 0.0, 7.0]])
 
 
+def test_non_parametric_probabilities_need_the_jobs_investigation_time(tmp_path):
+    body = ('<nonParametricSeismicSource id="np" name="n">\n' + rupture("0.9 0.1")
+            + "</nonParametricSeismicSource>\n")
+    path = write(tmp_path, body)
+    path.write_text(path.read_text().replace('<sourceModel name="m">',
+                                             '<sourceModel name="m" investigation_time="1.0">'))
+    one_year = SimpleNamespace(**vars(PARAMS), investigation_time=1.0)
+    assert len(read_source_model(path, params=one_year).sources) == 1
+    fifty = SimpleNamespace(**vars(PARAMS), investigation_time=50.0)
+    with pytest.raises(InputError, match=r"model.xml line 3: the source model's "
+                                         r"investigation_time is 1 years, the job's 50"):
+        read_source_model(path, params=fifty)
+
+
 @pytest.mark.parametrize("probs, message", [
     ("0.9 0.2", "line 6, source 'np', <singlePlaneRupture>: probs_occur must list"),
     ("1.0", "probs_occur must list"),

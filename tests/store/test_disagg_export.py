@@ -102,6 +102,77 @@ def test_files_are_named_as_openquake_with_the_calc_id(calc):
     assert not any("-mean-" in n and n.startswith("Mag") for n in names)  # one realization
 
 
+GSLT = """<?xml version="1.0" encoding="utf-8"?>
+<nrml xmlns="http://openquake.org/xmlns/nrml/0.5">
+  <logicTree logicTreeID="gslt">
+    <logicTreeBranchSet uncertaintyType="gmpeModel" branchSetID="gmpe"
+                        applyToTectonicRegionType="Active Shallow Crust">
+      <logicTreeBranch branchID="s"><uncertaintyModel>SadighEtAl1997</uncertaintyModel>
+        <uncertaintyWeight>0.7</uncertaintyWeight></logicTreeBranch>
+      <logicTreeBranch branchID="b"><uncertaintyModel>BooreAtkinson2008</uncertaintyModel>
+        <uncertaintyWeight>0.3</uncertaintyWeight></logicTreeBranch>
+    </logicTreeBranchSet>
+  </logicTree>
+</nrml>
+"""
+
+
+def test_mean_over_realizations_is_taken_in_rate_space(tmp_path):
+    # as OpenQuake: mean = 1 - exp(sum_r w_r ln(1 - p_r)), not sum_r w_r p_r
+    job = write_job(tmp_path)
+    (tmp_path / "gslt.xml").write_text(GSLT)
+    job.write_text(job.read_text().replace("gsim = SadighEtAl1997",
+                                           "gsim_logic_tree_file = gslt.xml"))
+    out = tmp_path / "out"
+    calc_id = runner.run_job(job, Settings(data_dir=tmp_path / "data"), export_dir=out,
+                             progress=False)
+    _m, rlzs = read_oq_csv(out / f"Mag-0_{calc_id}.csv")
+    _m, mean = read_oq_csv(out / f"Mag-mean-0_{calc_id}.csv")
+    p = rlzs[["rlz0", "rlz1"]].to_numpy()
+    assert p.max() > 0.01 and not np.allclose(p[:, 0], p[:, 1])
+    expected = 1 - np.exp(np.log1p(-p) @ np.array([0.7, 0.3]))
+    np.testing.assert_allclose(mean["mean"].to_numpy(), expected, rtol=2e-5, atol=1e-12)
+    assert not np.allclose(mean["mean"].to_numpy(), p @ np.array([0.7, 0.3]), rtol=1e-4)
+
+
+def test_poes_stand_for_poes_disagg_and_every_output_by_default(tmp_path):
+    # as OpenQuake: a disaggregation job may give the hazard-map poes only, and without
+    # disagg_outputs all eleven outputs are exported, TRT_Lon_Lat among them
+    job = write_job(tmp_path, level="poes = 0.1")
+    job.write_text(job.read_text().replace(
+        "disagg_outputs = Mag Mag_Dist Mag_Dist_Eps TRT Lon_Lat\n", ""))
+    out = tmp_path / "out"
+    calc_id = runner.run_job(job, Settings(data_dir=tmp_path / "data"), export_dir=out,
+                             progress=False)
+    names = {p.name for p in out.iterdir()}
+    for name in ("Mag", "Dist", "TRT", "Mag_Dist", "Mag_Dist_Eps", "Lon_Lat", "Mag_Lon_Lat",
+                 "TRT_Lon_Lat", "TRT_Mag", "TRT_Mag_Dist", "TRT_Mag_Dist_Eps"):
+        assert disagg_file_name(name, 0, calc_id) in names
+    _m, table = read_oq_csv(out / disagg_file_name("TRT_Lon_Lat", 0, calc_id))
+    assert list(table.columns[:6]) == ["imt", "iml", "poe", "trt", "lon", "lat"]
+    assert np.all(table["poe"] == 0.1)
+    (tmp_path / "bare").mkdir()
+    bare = write_job(tmp_path / "bare", level="")
+    with pytest.raises(InputError, match="disaggregation needs poes_disagg \\(or poes\\) or "
+                                         "iml_disagg"):
+        runner.run_job(bare, Settings(data_dir=tmp_path / "data2"), progress=False)
+
+
+def test_iml_disagg_poe_is_the_curves_even_when_edges_leave_ruptures_out(tmp_path):
+    # magnitude edges 5-5.5-6 leave the M 6.25 ruptures out of the bins, not out of the poe
+    job = write_job(tmp_path, level='iml_disagg = {"PGA": 0.1}\n'
+                                     'disagg_bin_edges = {"mag": [5.0, 5.5, 6.0]}')
+    out = tmp_path / "out"
+    calc_id = runner.run_job(job, Settings(data_dir=tmp_path / "data"), export_dir=out,
+                             progress=False)
+    _m, curve = read_oq_csv(out / f"hazard_curve-mean-PGA_{calc_id}.csv")
+    _m, mag = read_oq_csv(out / f"Mag-0_{calc_id}.csv")
+    assert len(mag) == 2 and np.allclose(mag["iml"], 0.1)
+    curve_poe = curve["poe-0.1000000"].iloc[0]
+    np.testing.assert_allclose(mag["poe"].to_numpy(), curve_poe, rtol=1e-5)
+    assert 1 - np.prod(1 - mag["rlz0"].to_numpy()) < 0.999 * curve_poe
+
+
 def test_mag_dist_eps_format(calc):
     _settings, calc_id, out = calc
     path = out / f"Mag_Dist_Eps-0_{calc_id}.csv"

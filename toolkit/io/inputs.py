@@ -281,8 +281,11 @@ def _disagg_inputs(params: JobParams) -> Any:
     from toolkit.engine.hazard.imt import from_string
 
     where = params.where("calculation_mode")
-    if not params.poes_disagg and not params.iml_disagg:
-        raise InputError(f"{where}: disaggregation needs poes_disagg or iml_disagg")
+    poes_disagg = tuple(params.poes_disagg)
+    if not poes_disagg and not params.iml_disagg and params.calculation_mode == "disaggregation":
+        poes_disagg = tuple(params.poes)  # as OpenQuake: the hazard-map poes
+    if not poes_disagg and not params.iml_disagg:
+        raise InputError(f"{where}: disaggregation needs poes_disagg (or poes) or iml_disagg")
     iml = {from_string(k): v for k, v in params.iml_disagg.items()}
     imtls = params.imtls_by_imt if params.imtls else {k: np.array([v]) for k, v in iml.items()}
     for key in ("mag_bin_width", "distance_bin_width", "coordinate_bin_width"):
@@ -298,7 +301,7 @@ def _disagg_inputs(params: JobParams) -> Any:
         raise InputError(f"{params.where('max_sites_disagg')}: {len(classical.sites)} sites to "
                          f"disaggregate, more than max_sites_disagg = {n_sites_max}")
     spec = DisaggSpec(
-        poes_disagg=tuple(params.poes_disagg), iml_disagg=iml,
+        poes_disagg=poes_disagg, iml_disagg=iml,
         mag_bin_width=params.mag_bin_width or 1.0,
         distance_bin_width=params.distance_bin_width or 1.0,
         coordinate_bin_width=params.coordinate_bin_width or 1.0,

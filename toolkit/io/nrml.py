@@ -408,7 +408,28 @@ def parse_source_model(path: str | Path, *, params: Any = None) -> SourceModel:
     groups.extend(SourceGroup(trt, specs) for trt, specs in loose.items())
     if not groups:
         raise InputError(f"{content.where}: the source model {name!r} has no sources")
+    _check_investigation_time(content, groups, params)
     return SourceModel(name, groups, [path])
+
+
+def _check_investigation_time(content: Node, groups: list[SourceGroup], params: Any) -> None:
+    """The probabilities of occurrence of non-parametric sources hold for the source model's
+    ``investigation_time``: it must be the job's (as OpenQuake requires)."""
+    value = content.attrib.get("investigation_time", "").strip()
+    job_time = getattr(params, "investigation_time", None)
+    if not value or job_time is None or not any(
+            spec.kind == "nonParametricSeismicSource" for g in groups for spec in g.sources):
+        return
+    try:
+        model_time = float(value)
+    except ValueError:
+        raise InputError(f"{content.where}: investigation_time must be a number of years, got "
+                         f"{value!r}") from None
+    if not math.isclose(model_time, float(job_time), rel_tol=1e-9):
+        raise InputError(f"{content.where}: the source model's investigation_time is "
+                         f"{model_time:g} years, the job's {float(job_time):g}: the "
+                         "probabilities of occurrence of its non-parametric sources hold for "
+                         "the model's; set the same investigation_time in the job.ini")
 
 
 def read_source_model(path: str | Path, *, params: Any = None) -> SourceModel:

@@ -225,6 +225,12 @@ def _hypo_slip(reader: _SourceReader, node: Node, inner: SourceSpec) -> SourceSp
                               reader.at(slip))
             slips.append((angle, _weight(reader, slip)))
         _check_total(reader, slip_node, [s[1] for s in slips])
+    geometry = inner.kwargs.get("geometry") if isinstance(inner.kwargs, dict) else None
+    if hypos and isinstance(geometry, dict) and geometry.get("kind") == "planar" and len(
+            geometry.get("corners", ())) > 1:
+        raise InputError(f"{reader.at(hypo_node)}: hypoList is not supported on a "
+                         "characteristic fault made of several planar surfaces (only on "
+                         "single planes and fault meshes)")
     fields = {f.name: getattr(inner, f.name) for f in dataclasses.fields(SourceSpec)}
     return HypoSlipSpec(**fields, inner=inner, hypo_list=tuple(hypos), slip_list=tuple(slips))
 

@@ -16,9 +16,10 @@ One file per output name and site, ``<Name>-<site>_<calc_id>.csv`` (``Mag-0_7.cs
 ``lat``, ``weights``, ``rlz_ids``), then ``imt,iml,poe,<bin columns>,rlz0,rlz1,...`` with one
 row per IMT, level and bin (bins in C order, the centres written ``%.5E``). With more than one
 realization a ``<Name>-mean-<site>_<calc_id>.csv`` file holds the weighted mean over the
-realizations of each bin's probability (column ``mean``; same comment line), as OpenQuake's
-``-mean-`` files. All the requested epsilon bins are kept in the comment line (OpenQuake
-3.26 writes a single epsilon bin when no requested output has an epsilon axis).
+realizations of each bin's probability taken in rate space, ``1 - exp(sum_r w_r ln(1 - p_r))``
+(column ``mean``; same comment line), as OpenQuake's ``-mean-`` files. All the requested
+epsilon bins are kept in the comment line (OpenQuake 3.26 writes a single epsilon bin when no
+requested output has an epsilon axis).
 A ``disagg-means-<site>_<calc_id>.csv`` file (toolkit-only) gives the mean magnitude, distance
 and epsilon per realization.
 """
@@ -169,8 +170,9 @@ def export_disagg(o: DisaggOutputs, calc_id: int, export_dir: Path, meta: Any) -
             path = export_dir / disagg_file_name(name, site, calc_id)
             paths.append(write_oq_csv(path, header + rlz_header, cols,
                                       _comment(o, site, meta, with_rlzs=True)))
-            if n_rlzs > 1:
-                mean = np.einsum("r...,r->...", values, weights)[None]
+            if n_rlzs > 1:  # averaged in rate space, as OpenQuake: 1 - exp(sum w ln(1 - p))
+                log_none = np.log1p(-np.clip(values, 0.0, 1.0 - 1e-16))
+                mean = -np.expm1(np.einsum("r...,r->...", log_none, weights))[None]
                 header, cols = _table(o, name, site, mean)
                 path = export_dir / disagg_file_name(name, site, calc_id, "mean")
                 paths.append(write_oq_csv(path, header + ["mean"], cols,

@@ -204,6 +204,37 @@ def test_mixture_model_bins_keep_the_tails_beyond_the_truncation(truncation):
     assert np.count_nonzero(by_bin[2]) == 1
 
 
+def test_explicit_edges_bin_by_their_values_and_leave_out_what_is_outside():
+    site = SiteCollection(np.array([0.0]), np.array([0.0]), vs30=np.array([760.0]))
+    levels = {PGA(): np.array([[0.01]])}
+    # uneven longitude edges: a hypocentre at lon 0.3 is in [0.05, 1.0], the third bin
+    src = point_source(lon=0.3, lat=0.0)
+    bins = bins_for(site, lon=[-1.0, 0.0, 0.05, 1.0], lat=[-1.0, 1.0])
+    rates, _ = disagg_rates(src.iter_ruptures(), site, [SadighEtAl1997()], levels, bins, 3.0,
+                            100.0)
+    per_lon = rates[0, 0, 0, 0].sum(axis=(0, 1, 3, 4, 5))
+    assert per_lon[0] == per_lon[1] == 0 and per_lon[2] > 0
+    # magnitudes and distances beyond explicit edges are in no bin (as OpenQuake): M 6.7 with
+    # magnitude edges 5-6-6.5, and a 40 km rupture with distance edges 0-5-20
+    two = point_source(mags=(6.0, 6.5), rates=(0.02, 0.01), lon=0.0, lat=0.0)
+    full = disagg_rates(two.iter_ruptures(), site, [SadighEtAl1997()], levels,
+                        bins_for(site), 3.0, 100.0)[0].sum()
+    cut = disagg_rates(two.iter_ruptures(), site, [SadighEtAl1997()], levels,
+                       build_bins((5.0, 7.0), site, [TRT], maximum_distance=100.0,
+                                  mag_bin_width=0.5, distance_bin_width=10.0,
+                                  coordinate_bin_width=0.2, num_epsilon_bins=6,
+                                  truncation_level=3.0, edges={"mag": [5.0, 6.0, 6.25]}),
+                       3.0, 100.0)[0]
+    alone = disagg_rates(point_source(mags=(6.0,), rates=(0.02,)).iter_ruptures(), site,
+                         [SadighEtAl1997()], levels, bins_for(site), 3.0, 100.0)[0].sum()
+    np.testing.assert_allclose(cut.sum(), alone, rtol=1e-12)  # the M 6.5 ruptures are out
+    assert cut.sum() < full
+    far = point_source(lon=0.36, lat=0.0)  # ~40 km
+    out = disagg_rates(far.iter_ruptures(), site, [SadighEtAl1997()], levels,
+                       bins_for(site, dist=[0.0, 5.0, 20.0]), 3.0, 100.0)[0]
+    assert out.sum() == 0
+
+
 def test_marginal_orders_axes_and_combines_the_rest():
     rng = np.random.default_rng(1)
     poes = rng.uniform(0, 0.01, size=(2, 3, 4, 1, 1, 5, 2))  # (K, mag, dist, lon, lat, eps, trt)

@@ -89,7 +89,7 @@ OUTPUT_AXES: dict[str, tuple[str, ...]] = {
     "Mag_Dist_Eps": ("mag", "dist", "eps"),
     "Lon_Lat": ("lon", "lat"),
     "Mag_Lon_Lat": ("mag", "lon", "lat"),
-    "Lon_Lat_TRT": ("lon", "lat", "trt"),
+    "TRT_Lon_Lat": ("trt", "lon", "lat"),
     "TRT_Mag": ("trt", "mag"),
     "TRT_Mag_Dist": ("trt", "mag", "dist"),
     "TRT_Mag_Dist_Eps": ("trt", "mag", "dist", "eps"),
@@ -305,9 +305,29 @@ def _index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(edges, values, side="left") - 1, 0, len(edges) - 2)
 
 
+def _inside(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Values within the outer edges (both included): the others are in no bin (OpenQuake
+    leaves out what falls outside explicit ``disagg_bin_edges``)."""
+    return (values >= edges[0]) & (values <= edges[-1])
+
+
 def _uniform_index(values: np.ndarray, start: np.ndarray, step: np.ndarray, n: int
                    ) -> np.ndarray:
     return np.clip(np.floor((values - start) / step).astype(np.int64), 0, n - 1)
+
+
+def _coordinate_index(values: np.ndarray, edges: np.ndarray, sid: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude or latitude bin (left-closed) of each pair and whether it is inside the
+    edges of its site: ``edges`` (S, n + 1) are the sites' own evenly spaced edges, or one set
+    of explicit (possibly uneven) edges shared by every site."""
+    n = edges.shape[1] - 1
+    if np.all(edges == edges[0]):  # shared edges (explicit, or a single site)
+        index = np.clip(np.searchsorted(edges[0], values, side="right") - 1, 0, n - 1)
+        return index, _inside(values, edges[0])
+    start, step = edges[:, 0], (edges[:, -1] - edges[:, 0]) / n
+    index = _uniform_index(values, start[sid], step[sid], n)
+    return index, (values >= edges[sid, 0]) & (values <= edges[sid, -1])
 
 
 def disagg_rates(
@@ -349,9 +369,10 @@ def disagg_rates(
 
     Notes
     -----
-    A GSIM whose :meth:`exceedance` is not the (truncated) lognormal (mixture models) keeps
-    its total exceedance probability; the epsilon bins then share it in the proportions of
-    the lognormal.
+    A mixture model (:meth:`GMPE.sigma_mixture`) is binned component by component, each
+    truncated at its own standard deviation, so its bins sum to its exceedance probability.
+    Pairs whose magnitude, distance or hypocentre fall outside the bin edges are in no bin
+    (they still count in the mean values).
 
     Returns
     -------
@@ -374,8 +395,6 @@ def disagg_rates(
     width = len(imts) * n_p * ne
     inner = np.zeros((len(gsims), n_cells, nt, width))
     moments = np.zeros((len(gsims), n_sites, len(imts), n_p, 4))
-    lon0, dlon = bins.lon[:, 0], (bins.lon[:, -1] - bins.lon[:, 0]) / nlo
-    lat0, dlat = bins.lat[:, 0], (bins.lat[:, -1] - bins.lat[:, 0]) / nla
     if distance not in ("rjb", "rrup"):
         raise InputError(f"disaggregation distance must be 'rjb' or 'rrup', got {distance!r}")
     required: set[str] = {distance}
@@ -395,15 +414,20 @@ def disagg_rates(
         n = len(sid)
         dist = getattr(ctx, distance)
         rel_lon = (block.hypo[rup, 0] - sites.lons[sid] + 180.0) % 360.0 - 180.0 + sites.lons[sid]
+        lon_index, lon_inside = _coordinate_index(rel_lon, bins.lon, sid)
+        lat_index, lat_inside = _coordinate_index(block.hypo[rup, 1], bins.lat, sid)
+        binned = (_inside(ctx.mag, bins.mag) & _inside(dist, bins.dist) & lon_inside
+                  & lat_inside)  # pairs outside the edges are in no bin
         cell = _index(ctx.mag, bins.mag)
         cell = cell * nd + _index(dist, bins.dist)
-        cell = cell * nlo + _uniform_index(rel_lon, lon0[sid], dlon[sid], nlo)
-        cell = cell * nla + _uniform_index(block.hypo[rup, 1], lat0[sid], dlat[sid], nla)
+        cell = cell * nlo + lon_index
+        cell = cell * nla + lat_index
         cell = cell + sid * (nm * nd * nlo * nla)
         probs_occur = block.probs_occur
         rate = block.rate[rup] if probs_occur is None else np.ones(n)
         cells, row = np.unique(cell, return_inverse=True)  # only the cells this block touches
-        matrix = sparse.csr_matrix((rate, (row, np.arange(n))), shape=(len(cells), n))
+        matrix = sparse.csr_matrix((np.where(binned, rate, 0.0), (row, np.arange(n))),
+                                   shape=(len(cells), n))
         site_sum = sparse.csr_matrix((np.ones(n), (sid, np.arange(n))), shape=(n_sites, n))
         for g, gsim in enumerate(gsims):
             mean, sig, _, _ = gsim.get_mean_and_stddevs(ctx, imts)

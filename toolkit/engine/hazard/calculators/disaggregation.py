@@ -36,9 +36,9 @@ from toolkit.engine.hazard.calculators.classical import (
     source_chunks,
 )
 from toolkit.engine.hazard.disagg import (
+    OUTPUT_AXES,
     DisaggBins,
     build_bins,
-    combine_poes,
     disagg_rates,
     rates_to_poes,
 )
@@ -50,8 +50,8 @@ from toolkit.errors import InputError
 __all__ = ["DisaggSpec", "DisaggInputs", "DisaggResult", "DisaggregationCalculator",
            "disagg_task", "disagg_levels"]
 
-#: the outputs exported when ``disagg_outputs`` is not given
-DEFAULT_OUTPUTS = ("Mag", "Dist", "TRT", "Mag_Dist", "Mag_Dist_Eps", "Lon_Lat")
+#: the outputs exported when ``disagg_outputs`` is not given: all of them, as OpenQuake 3.26
+DEFAULT_OUTPUTS = tuple(OUTPUT_AXES)
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,22 @@ def disagg_levels(result: ClassicalResult, spec: DisaggSpec, weights: np.ndarray
     return levels, target
 
 
+def _mean_curve_poes(result: ClassicalResult, imts: list[IMT], levels: np.ndarray,
+                     weights: np.ndarray) -> np.ndarray:
+    """The weighted mean curve's probability of exceedance at ``levels`` (S, I, P), exact at
+    the curve's own levels and interpolated log-log between them."""
+    mean = np.einsum("srl,r->sl", result.curves_rlzs, weights / weights.sum())
+    slices = result.imt_slices()
+    out = np.zeros(levels.shape)
+    tiny = 1e-300
+    for m, imt in enumerate(imts):
+        x = np.log(np.asarray(result.imtls[imt], dtype=float))
+        for s in range(levels.shape[0]):
+            y = np.log(np.maximum(mean[s, slices[imt]], tiny))
+            out[s, m] = np.exp(np.interp(np.log(levels[s, m]), x, y))
+    return np.where(out <= tiny, 0.0, out)
+
+
 def _mag_range(inp: ClassicalInputs) -> tuple[float, float]:
     lo, hi = math.inf, -math.inf
     for sm in inp.source_models:
@@ -281,9 +297,9 @@ class DisaggregationCalculator(ClassicalCalculator):
             with np.errstate(invalid="ignore", divide="ignore"):
                 means[:, r] = np.where(moments[..., :1] > 0,
                                        moments[..., 1:] / moments[..., :1], np.nan)
-        if inp.disagg.iml_disagg:
-            total = combine_poes(poes.reshape(poes.shape[:4] + (-1,)), -1)
-            target = np.einsum("srip,r->sip", total, weights / weights.sum())
+        if inp.disagg.iml_disagg:  # the mean hazard curve's poe at the level (the bins
+            # need not hold all of it: explicit edges leave pairs out)
+            target = _mean_curve_poes(classical, imts, levels, weights)
         return DisaggResult(classical=classical, bins=bins, imts=imts, levels=levels,
                             poes_target=target, poes=poes, means=means, weights=weights,
                             outputs=tuple(inp.disagg.disagg_outputs), distance=inp.disagg.distance,
