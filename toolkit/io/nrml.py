@@ -513,6 +513,27 @@ class _SourceReader:
         return SourceGroup(trt, specs)
 
     # ------------------------------------------------------------------ sources
+    def header(self, node: Node, group_trt: str | None) -> tuple[str, str, str]:
+        """Source id, tectonic region type and location of a source element, checked: the
+        id unique in the model, a tectonicRegion given or agreeing with its group's."""
+        source_id = node.get("id", "source")
+        self.label = f"source {source_id!r}"
+        where = self.at(node)
+        if source_id in self.ids:
+            raise InputError(f"{where}: duplicate source id {source_id!r} (first defined at "
+                             f"{self.ids[source_id]})")
+        self.ids[source_id] = node.where
+        trt = node.attrib.get("tectonicRegion", "").strip()
+        if group_trt is None:
+            if not trt:
+                raise InputError(f"{where}: the source has no tectonicRegion attribute")
+        elif trt and trt != group_trt:
+            raise InputError(f"{where}: tectonicRegion {trt!r} differs from the one of its "
+                             f"sourceGroup, {group_trt!r}")
+        else:
+            trt = group_trt
+        return source_id, trt, where
+
     def read_source(self, node: Node, group_trt: str | None) -> SourceSpec:
         kind = node.tag
         tom = node.attrib.get("tom", "PoissonTOM").strip()
@@ -537,22 +558,7 @@ class _SourceReader:
                 raise InputError(f"source type {kind} ({node.where}) is not supported yet; "
                                  f"supported: {', '.join(supported)}")
             raise InputError(f"{node.where}: unexpected element <{kind}> in a source model")
-        source_id = node.get("id", "source")
-        self.label = f"source {source_id!r}"
-        where = self.at(node)
-        if source_id in self.ids:
-            raise InputError(f"{where}: duplicate source id {source_id!r} (first defined at "
-                             f"{self.ids[source_id]})")
-        self.ids[source_id] = node.where
-        trt = node.attrib.get("tectonicRegion", "").strip()
-        if group_trt is None:
-            if not trt:
-                raise InputError(f"{where}: the source has no tectonicRegion attribute")
-        elif trt and trt != group_trt:
-            raise InputError(f"{where}: tectonicRegion {trt!r} differs from the one of its "
-                             f"sourceGroup, {group_trt!r}")
-        else:
-            trt = group_trt
+        source_id, trt, where = self.header(node, group_trt)
         msr_node = self.child(node, "magScaleRel")
         msr = " ".join(msr_node.value.split())
         if not msr:

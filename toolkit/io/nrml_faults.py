@@ -111,28 +111,6 @@ def read_fault_source(reader: _SourceReader, node: Node, group_trt: str | None
     return None
 
 
-def _header(reader: _SourceReader, node: Node, group_trt: str | None) -> tuple[str, str, str]:
-    """Source id, tectonic region type and location (unique ids, TRT agreeing with the
-    group's), as the source reader checks them."""
-    source_id = node.get("id", "source")
-    reader.label = f"source {source_id!r}"
-    where = reader.at(node)
-    if source_id in reader.ids:
-        raise InputError(f"{where}: duplicate source id {source_id!r} (first defined at "
-                         f"{reader.ids[source_id]})")
-    reader.ids[source_id] = node.where
-    trt = node.attrib.get("tectonicRegion", "").strip()
-    if group_trt is None:
-        if not trt:
-            raise InputError(f"{where}: the source has no tectonicRegion attribute")
-    elif trt and trt != group_trt:
-        raise InputError(f"{where}: tectonicRegion {trt!r} differs from the one of its "
-                         f"sourceGroup, {group_trt!r}")
-    else:
-        trt = group_trt
-    return source_id, trt, where
-
-
 def _spacing(reader: _SourceReader) -> float:
     return complex_mesh_spacing(getattr(reader, "params", None), reader.mesh_spacing)
 
@@ -175,7 +153,7 @@ def _edges(reader: _SourceReader, geom: Node) -> list[np.ndarray]:
 
 # --------------------------------------------------------------------------- sources
 def _complex_source(reader: _SourceReader, node: Node, group_trt: str | None) -> SourceSpec:
-    source_id, trt, where = _header(reader, node, group_trt)
+    source_id, trt, where = reader.header(node, group_trt)
     msr_node = reader.child(node, "magScaleRel")
     msr = " ".join(msr_node.value.split())
     if not msr:
@@ -194,7 +172,7 @@ def _complex_source(reader: _SourceReader, node: Node, group_trt: str | None) ->
 
 
 def _characteristic(reader: _SourceReader, node: Node, group_trt: str | None) -> SourceSpec:
-    source_id, trt, where = _header(reader, node, group_trt)
+    source_id, trt, where = reader.header(node, group_trt)
     mfd_tag, mfd_attrib, mfd_values = reader._mfd(node)
     surface = reader.child(node, "surface")
     kwargs = {"rake": _rake(reader, node), "geometry": _surface(reader, surface)}

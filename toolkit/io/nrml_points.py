@@ -168,28 +168,6 @@ def read_extra_source(reader: _SourceReader, node: Node, group_trt: str | None
     return None
 
 
-def _header(reader: _SourceReader, node: Node, group_trt: str | None) -> tuple[str, str, str]:
-    """source id, tectonic region type and location of a source element (as the source
-    reader checks them: unique ids, a tectonicRegion agreeing with the group's)."""
-    source_id = node.get("id", "source")
-    reader.label = f"source {source_id!r}"
-    where = reader.at(node)
-    if source_id in reader.ids:
-        raise InputError(f"{where}: duplicate source id {source_id!r} (first defined at "
-                         f"{reader.ids[source_id]})")
-    reader.ids[source_id] = node.where
-    trt = node.attrib.get("tectonicRegion", "").strip()
-    if group_trt is None:
-        if not trt:
-            raise InputError(f"{where}: the source has no tectonicRegion attribute")
-    elif trt and trt != group_trt:
-        raise InputError(f"{where}: tectonicRegion {trt!r} differs from the one of its "
-                         f"sourceGroup, {group_trt!r}")
-    else:
-        trt = group_trt
-    return source_id, trt, where
-
-
 # --------------------------------------------------------------------------- hypoList
 def _weight(reader: _SourceReader, node: Node) -> float:
     value = reader.number(node, "weight", node.get("weight", reader.label))
@@ -237,7 +215,7 @@ def _hypo_slip(reader: _SourceReader, node: Node, inner: SourceSpec) -> SourceSp
 
 # --------------------------------------------------------------------------- multi-point
 def _multi_point(reader: _SourceReader, node: Node, group_trt: str | None) -> SourceSpec:
-    source_id, trt, where = _header(reader, node, group_trt)
+    source_id, trt, where = reader.header(node, group_trt)
     msr_node = reader.child(node, "magScaleRel")
     msr = " ".join(msr_node.value.split())
     if not msr:
@@ -375,7 +353,7 @@ def _split_lists(reader: _SourceReader, child: Node, vals: list[float],
 def _non_parametric(reader: _SourceReader, node: Node, group_trt: str | None) -> SourceSpec:
     from toolkit.io.ruptures import SUPPORTED_RUPTURES, _Reader
 
-    source_id, trt, where = _header(reader, node, group_trt)
+    source_id, trt, where = reader.header(node, group_trt)
     blocks, probs = [], []
     for child in node.children:
         build = SUPPORTED_RUPTURES.get(child.tag)
