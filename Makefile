@@ -52,12 +52,13 @@ bench: install
 
 ## bench-oq: install OpenQuake 3.26.2 into its own venv outside the repository when missing
 ## (benchmarks/install_openquake.sh; OQ_VENV, default ../oq-venv or $$TOOLKIT_OQ_VENV), then
-## run the side-by-side benchmarks (classical, ground-motion fields, event-based risk)
+## run the side-by-side benchmarks (side_by_side.py: every job, repeated; then classical,
+## ground-motion fields, event-based risk)
 OQ_VENV ?= $(or $(TOOLKIT_OQ_VENV),$(abspath ../oq-venv))
 bench-oq: install
 	@[ -x "$(abspath $(OQ_VENV))/bin/oq" ] || \
 		bash benchmarks/install_openquake.sh "$(abspath $(OQ_VENV))"
-	cd benchmarks && for b in classical.py gmf.py risk.py; do \
+	cd benchmarks && for b in side_by_side.py classical.py gmf.py risk.py; do \
 		TOOLKIT_OQ_VENV="$(abspath $(OQ_VENV))" ../$(BIN)/python $$b || exit 1; done
 
 clean:
