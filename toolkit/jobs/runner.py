@@ -216,10 +216,8 @@ class _ResultWriter:
 
     def save(self, result: Any) -> None:
         from toolkit.engine.hazard.calculators.gmfs import GmfResult
-        from toolkit.engine.hazard.gmf import GmfWarning
         from toolkit.engine.risk.calculators import RiskResult, RiskWarning
         from toolkit.store import save_hazard
-        from toolkit.store.gmf import save_gmf
 
         if hasattr(result, "bins") and hasattr(result, "classical"):  # DisaggResult
             from toolkit.store.disagg import disagg_outputs, save_disagg
@@ -235,6 +233,10 @@ class _ResultWriter:
             for message in result.messages:
                 warnings.warn(message, RiskWarning, stacklevel=2)
         elif isinstance(result, GmfResult):
+            # ground-motion fields only: their modules import scipy.linalg (correlation)
+            from toolkit.engine.hazard.gmf import GmfWarning
+            from toolkit.store.gmf import save_gmf
+
             self.outputs = _gmf_outputs(result, self.individual_rlzs)
             save_gmf(self.writer, self.outputs)
             for message in result.messages:
