@@ -235,6 +235,22 @@ def test_explicit_edges_bin_by_their_values_and_leave_out_what_is_outside():
     assert out.sum() == 0
 
 
+def test_computed_edges_keep_what_lies_past_them():
+    # a hypocentre ~120 km away, past the +-100 km lon/lat span and the distance edges that
+    # build_bins computed, counted with a 200 km integration distance: it goes to the outer
+    # bins, so the bins still sum to the hazard (explicit edges would leave it out)
+    site = SiteCollection(np.array([0.0]), np.array([0.0]), vs30=np.array([760.0]))
+    src = point_source(lon=1.08, lat=0.0)
+    levels = np.array([0.001, 0.01])
+    rates, _ = disagg_rates(src.iter_ruptures(), site, [SadighEtAl1997()],
+                            {PGA(): levels[None, :]}, bins_for(site), 3.0, 200.0)
+    classical = compute_rates(src.iter_ruptures(), site, [SadighEtAl1997()],
+                              HazardSpec({PGA(): levels}, 3.0, maximum_distance=200.0))
+    assert classical[0, 0, 0] > 0
+    np.testing.assert_allclose(rates.reshape(1, 1, 1, 2, -1).sum(axis=-1)[0, 0, 0],
+                               classical[0, 0], rtol=1e-10)
+
+
 def test_marginal_orders_axes_and_combines_the_rest():
     rng = np.random.default_rng(1)
     poes = rng.uniform(0, 0.01, size=(2, 3, 4, 1, 1, 5, 2))  # (K, mag, dist, lon, lat, eps, trt)

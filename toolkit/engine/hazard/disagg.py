@@ -111,6 +111,10 @@ class DisaggBins:
         Per-site longitude and latitude edges (degrees).
     trts : tuple of str
         Tectonic region types, one bin each.
+    explicit : frozenset of str
+        The axes whose edges were given (``disagg_bin_edges``): values outside them are in no
+        bin, as in OpenQuake. Computed edges cover every rupture; a value past them (a
+        hypocentre beyond the maximum distance of a long rupture) goes to the outer bin.
     """
 
     mag: np.ndarray
@@ -119,6 +123,7 @@ class DisaggBins:
     lon: np.ndarray
     lat: np.ndarray
     trts: tuple[str, ...]
+    explicit: frozenset[str] = frozenset()
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -252,7 +257,8 @@ def build_bins(
                               coordinate_bin_width, n_bins=n_bins)
         lons.append(edges.get("lon", lo))
         lats.append(edges.get("lat", la))
-    return DisaggBins(mag=mag, dist=dist, eps=eps, lon=np.array(lons).reshape(n_sites, -1),
+    return DisaggBins(explicit=frozenset(edges), mag=mag, dist=dist, eps=eps,
+                      lon=np.array(lons).reshape(n_sites, -1),
                       lat=np.array(lats).reshape(n_sites, -1), trts=tuple(trts))
 
 
@@ -305,9 +311,11 @@ def _index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.clip(np.searchsorted(edges, values, side="left") - 1, 0, len(edges) - 2)
 
 
-def _inside(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Values within the outer edges (both included): the others are in no bin (OpenQuake
-    leaves out what falls outside explicit ``disagg_bin_edges``)."""
+def _inside(values: np.ndarray, edges: np.ndarray, explicit: bool = True) -> np.ndarray:
+    """Values within the outer edges (both included), for explicit edges (OpenQuake leaves
+    out what falls outside ``disagg_bin_edges``); every value for computed edges."""
+    if not explicit:
+        return np.ones(np.shape(values), dtype=bool)
     return (values >= edges[0]) & (values <= edges[-1])
 
 
@@ -316,18 +324,17 @@ def _uniform_index(values: np.ndarray, start: np.ndarray, step: np.ndarray, n: i
     return np.clip(np.floor((values - start) / step).astype(np.int64), 0, n - 1)
 
 
-def _coordinate_index(values: np.ndarray, edges: np.ndarray, sid: np.ndarray
+def _coordinate_index(values: np.ndarray, edges: np.ndarray, sid: np.ndarray, explicit: bool
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Longitude or latitude bin (left-closed) of each pair and whether it is inside the
-    edges of its site: ``edges`` (S, n + 1) are the sites' own evenly spaced edges, or one set
-    of explicit (possibly uneven) edges shared by every site."""
+    """Longitude or latitude bin (left-closed) of each pair and whether it is binned:
+    ``edges`` (S, n + 1) are one set of explicit (possibly uneven) edges shared by every site,
+    or the sites' own evenly spaced computed edges (values past them clipped in)."""
     n = edges.shape[1] - 1
-    if np.all(edges == edges[0]):  # shared edges (explicit, or a single site)
+    if explicit:
         index = np.clip(np.searchsorted(edges[0], values, side="right") - 1, 0, n - 1)
         return index, _inside(values, edges[0])
     start, step = edges[:, 0], (edges[:, -1] - edges[:, 0]) / n
-    index = _uniform_index(values, start[sid], step[sid], n)
-    return index, (values >= edges[sid, 0]) & (values <= edges[sid, -1])
+    return _uniform_index(values, start[sid], step[sid], n), _inside(values, edges, False)
 
 
 def disagg_rates(
@@ -371,8 +378,8 @@ def disagg_rates(
     -----
     A mixture model (:meth:`GMPE.sigma_mixture`) is binned component by component, each
     truncated at its own standard deviation, so its bins sum to its exceedance probability.
-    Pairs whose magnitude, distance or hypocentre fall outside the bin edges are in no bin
-    (they still count in the mean values).
+    Pairs whose magnitude, distance or hypocentre fall outside explicit bin edges
+    (``bins.explicit``) are in no bin (they still count in the mean values).
 
     Returns
     -------
@@ -414,10 +421,13 @@ def disagg_rates(
         n = len(sid)
         dist = getattr(ctx, distance)
         rel_lon = (block.hypo[rup, 0] - sites.lons[sid] + 180.0) % 360.0 - 180.0 + sites.lons[sid]
-        lon_index, lon_inside = _coordinate_index(rel_lon, bins.lon, sid)
-        lat_index, lat_inside = _coordinate_index(block.hypo[rup, 1], bins.lat, sid)
-        binned = (_inside(ctx.mag, bins.mag) & _inside(dist, bins.dist) & lon_inside
-                  & lat_inside)  # pairs outside the edges are in no bin
+        lon_index, lon_inside = _coordinate_index(rel_lon, bins.lon, sid,
+                                                  "lon" in bins.explicit)
+        lat_index, lat_inside = _coordinate_index(block.hypo[rup, 1], bins.lat, sid,
+                                                  "lat" in bins.explicit)
+        binned = (_inside(ctx.mag, bins.mag, "mag" in bins.explicit)
+                  & _inside(dist, bins.dist, "dist" in bins.explicit)
+                  & lon_inside & lat_inside)  # outside explicit edges: in no bin
         cell = _index(ctx.mag, bins.mag)
         cell = cell * nd + _index(dist, bins.dist)
         cell = cell * nlo + lon_index
