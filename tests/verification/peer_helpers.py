@@ -508,3 +508,13 @@ def to_poe(rates: np.ndarray) -> np.ndarray:
     """Annual probability of exceedance from an annual rate (Poisson)."""
     return -np.expm1(-np.asarray(rates))
 
+
+def assert_no_mismatch(mismatches: list[str], what: str) -> None:
+    """Fail listing the first 20 points out of tolerance (and how many more)."""
+    if mismatches:
+        import pytest
+
+        shown = "\n  ".join(mismatches[:20])
+        more = f"\n  ... and {len(mismatches) - 20} more" if len(mismatches) > 20 else ""
+        pytest.fail(f"{what}: {len(mismatches)} point(s) out of tolerance:\n  {shown}{more}")
+

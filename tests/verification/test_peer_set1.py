@@ -23,27 +23,13 @@ below; for the sigma = 0 cases (1-7) the step may fall one IML away (see
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-
-def _load_helpers():
-    name = "peer_helpers"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ph = _load_helpers()
+from . import peer_helpers as ph
 
 pytestmark = pytest.mark.shared
 
@@ -55,26 +41,8 @@ SLOW = {"Set1-Case2", "Set1-Case3", "Set1-Case5", "Set1-Case6", "Set1-Case7", "S
         "Set1-Case11"}
 
 
-_RUNS: dict = {}
 
 
-@pytest.fixture(scope="session")
-def peer_run(tmp_path_factory):
-    """Run a demo case once per test process (the truncation test reuses the 8a-8c runs)."""
-
-    def run(case: str):
-        if case not in _RUNS:
-            _RUNS[case] = ph.run_case(case, tmp_path_factory.mktemp(case))
-        return _RUNS[case]
-
-    return run
-
-
-def _assert_no_mismatch(mismatches: list[str], what: str) -> None:
-    if mismatches:
-        shown = "\n  ".join(mismatches[:20])
-        more = f"\n  ... and {len(mismatches) - 20} more" if len(mismatches) > 20 else ""
-        pytest.fail(f"{what}: {len(mismatches)} point(s) out of tolerance:\n  {shown}{more}")
 
 
 # ---------------------------------------------------------------------------- the rule itself
@@ -149,7 +117,7 @@ def test_reference_model_reproduces_nshmphaz(case, shared_dir):
     expected = ph.read_expected(shared_dir, case)
     assert expected is not None, f"{case} should have nshmp-haz curves"
     reference = ph.reference_poes(shared_dir, case)
-    _assert_no_mismatch(
+    ph.assert_no_mismatch(
         ph.curve_mismatches(reference, expected[2], expected[1], step=case in ph.SIGMA_ZERO),
         f"{case}: first-principles model vs nshmp-haz")
 
@@ -232,17 +200,17 @@ def test_set1_case(case, shared_dir, peer_run):
     if expected is not None:
         sites, imls, poes = expected
         assert list(sites) == list(range(1, len(result.poes) + 1))
-        _assert_no_mismatch(ph.curve_mismatches(result.poes, poes, imls, step=step),
+        ph.assert_no_mismatch(ph.curve_mismatches(result.poes, poes, imls, step=step),
                             f"{case} vs nshmp-haz")
 
     # SeismicHazard's benchmark curves (withheld for now): compared wherever they are given
     points = ph.read_expected_points(shared_dir, case, IMLS)
     if points is not None:
-        _assert_no_mismatch(ph.curve_mismatches(result.poes, points[:len(result.poes)], IMLS,
+        ph.assert_no_mismatch(ph.curve_mismatches(result.poes, points[:len(result.poes)], IMLS,
                                                 step=step), f"{case} vs SeismicHazard")
 
     reference = ph.reference_poes(shared_dir, case)
-    _assert_no_mismatch(ph.curve_mismatches(result.poes, reference, IMLS, step=step),
+    ph.assert_no_mismatch(ph.curve_mismatches(result.poes, reference, IMLS, step=step),
                         f"{case} vs the first-principles model")
 
     if case not in ph.AREA_DEPTHS and case != "Set1-Case8a":

@@ -28,10 +28,8 @@ below; for the sigma = 0 cases (3a-3d, 4a, 4b) the step may fall one IML away.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,19 +39,7 @@ from scipy.special import ndtr
 
 import toolkit
 
-
-def _load_helpers():
-    name = "peer_helpers"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ph = _load_helpers()
+from . import peer_helpers as ph
 
 pytestmark = pytest.mark.shared
 
@@ -286,23 +272,8 @@ def case_model(shared_dir: Path, case: str) -> Model:
 
 
 # ---------------------------------------------------------------------------- running
-_RUNS: dict = {}
 
 
-@pytest.fixture(scope="module")
-def peer_run(tmp_path_factory):
-    def run(case: str):
-        if case not in _RUNS:
-            _RUNS[case] = ph.run_case(case, tmp_path_factory.mktemp(case))
-        return _RUNS[case]
-
-    return run
-
-
-def _assert_no_mismatch(mismatches: list[str], what: str) -> None:
-    if mismatches:
-        shown = "\n  ".join(mismatches[:20])
-        pytest.fail(f"{what}: {len(mismatches)} point(s) out of tolerance:\n  {shown}")
 
 
 def _compare_withheld(shared_dir: Path, case: str, result) -> None:
@@ -314,11 +285,11 @@ def _compare_withheld(shared_dir: Path, case: str, result) -> None:
         cols = [int(np.argmin(np.abs(result.imls - x))) for x in imls]
         assert np.allclose(result.imls[cols], imls, rtol=1e-6), (
             f"{case}: the job lacks IMLs of the nshmp-haz curves {list(imls)}")
-        _assert_no_mismatch(ph.curve_mismatches(result.poes[:, cols], poes, imls, step=step),
+        ph.assert_no_mismatch(ph.curve_mismatches(result.poes[:, cols], poes, imls, step=step),
                             f"{case} vs nshmp-haz")
     points = ph.read_expected_points(shared_dir, case, list(result.imls))
     if points is not None:
-        _assert_no_mismatch(ph.curve_mismatches(result.poes, points[:len(result.poes)],
+        ph.assert_no_mismatch(ph.curve_mismatches(result.poes, points[:len(result.poes)],
                                                 result.imls, step=step),
                             f"{case} vs SeismicHazard")
 
@@ -338,7 +309,7 @@ def test_set2_case(case, shared_dir, peer_run):
 
     model = case_model(shared_dir, case)
     reference = model.poes(result.imls)
-    _assert_no_mismatch(ph.curve_mismatches(result.poes, reference, result.imls,
+    ph.assert_no_mismatch(ph.curve_mismatches(result.poes, reference, result.imls,
                                             step=case in SIGMA_ZERO),
                         f"{case} vs the first-principles model")
     if case[-2] == "2":  # the M 5 medians 60-90 km away are close to 0.001 g: no plateau

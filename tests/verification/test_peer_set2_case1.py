@@ -25,10 +25,8 @@ coarsening is not spatial).
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,19 +34,7 @@ import numpy as np
 import pytest
 from scipy.special import ndtr
 
-
-def _load_helpers():
-    name = "peer_helpers"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ph = _load_helpers()
+from . import peer_helpers as ph
 
 pytestmark = pytest.mark.shared
 
