@@ -447,6 +447,7 @@ def build_source_model_inputs(params: Any, gsim_lt: Any) -> tuple[list[Any], lis
         read_source_model_tree,
         sample_realizations,
     )
+    from toolkit.io.nrml_groups import group_sources
 
     if params.source_model_logic_tree_file is None:
         raise InputError(f"{params.job_ini}: source_model_logic_tree_file is required")
@@ -484,8 +485,8 @@ def build_source_model_inputs(params: Any, gsim_lt: Any) -> tuple[list[Any], lis
             base = path.base_id
             sources = apply_uncertainties(specs[base], built[base], path.uncertainties)
             groups: dict[str, list[Any]] = {}
-            for spec, source in zip(specs[base], sources, strict=True):
-                groups.setdefault(spec.trt, []).append(source)
+            for trt, source in group_sources(parsed[base].groups, specs[base], sources):
+                groups.setdefault(trt, []).append(source)  # special groups: one GroupSource
             groups_of[key] = groups
         index_of[key] = len(source_models)
         sm_indices.append(len(source_models))

@@ -75,9 +75,7 @@ KNOWN_UNSUPPORTED_SOURCE_TYPES = frozenset({"multiFaultSource", "kiteFaultSource
 #: tolerance on probabilities (nodal planes, hypocentral depths) summing to one
 PROBABILITY_TOLERANCE = 1e-6
 
-# sourceGroup attributes with the only value the toolkit supports
-_GROUP_DEFAULTS = {"src_interdep": "indep", "rup_interdep": "indep", "cluster": "false"}
-_GROUP_UNSUPPORTED = ("srcs_weights", "grp_probability", "tom")
+# sourceGroup attributes: read by toolkit.io.nrml_groups
 
 
 # --------------------------------------------------------------------------- XML tree
@@ -334,6 +332,8 @@ class SourceGroup:
 
     trt: str
     sources: list[Any]
+    #: mutex/cluster/occurrence-model attributes (toolkit.io.nrml_groups); None when plain
+    semantics: Any = None
 
 
 @dataclass
@@ -465,7 +465,10 @@ def read_source_models(paths: list[Path] | tuple[Path, ...], *, params: Any = No
 
 
 def _build(model: SourceModel) -> SourceModel:
-    groups = [SourceGroup(g.trt, [spec.build() for spec in g.sources]) for g in model.groups]
+    from toolkit.io.nrml_groups import wrap_group
+
+    groups = [SourceGroup(g.trt, wrap_group(g.semantics, [spec.build() for spec in g.sources]))
+              for g in model.groups]
     return SourceModel(model.name, groups, model.paths)
 
 
@@ -497,20 +500,14 @@ class _SourceReader:
 
     # ------------------------------------------------------------------ groups
     def read_group(self, node: Node) -> SourceGroup:
+        from toolkit.io.nrml_groups import read_group_semantics
+
         trt = node.get("tectonicRegion")
-        for attr, default in _GROUP_DEFAULTS.items():
-            value = node.attrib.get(attr, default).strip()
-            if value.lower() != default:
-                raise InputError(f"{node.where}: sourceGroup {attr}={value!r} is not supported "
-                                 f"yet (only {default!r})")
-        for attr in _GROUP_UNSUPPORTED:
-            if attr in node.attrib:
-                raise InputError(f"{node.where}: the sourceGroup attribute {attr!r} is not "
-                                 "supported yet")
+        semantics = read_group_semantics(node)  # mutex, cluster, occurrence models
         specs = [self.read_source(child, group_trt=trt) for child in node.children]
         if not specs:
             raise InputError(f"{node.where}: the sourceGroup for {trt!r} has no sources")
-        return SourceGroup(trt, specs)
+        return SourceGroup(trt, specs, semantics)
 
     # ------------------------------------------------------------------ sources
     def header(self, node: Node, group_trt: str | None) -> tuple[str, str, str]:
@@ -536,10 +533,9 @@ class _SourceReader:
 
     def read_source(self, node: Node, group_trt: str | None) -> SourceSpec:
         kind = node.tag
-        tom = node.attrib.get("tom", "PoissonTOM").strip()
-        if tom != "PoissonTOM":
-            raise InputError(f"{node.where}: temporal occurrence model tom={tom!r} is not "
-                             "supported yet (only 'PoissonTOM', the default)")
+        from toolkit.io.nrml_groups import read_source_tom
+
+        read_source_tom(node, in_group=group_trt is not None)  # refuses unsupported models
         from toolkit.io.nrml_points import read_extra_source
 
         extra = read_extra_source(self, node, group_trt)  # multi-point, non-parametric, hypoList

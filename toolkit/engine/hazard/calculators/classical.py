@@ -120,11 +120,17 @@ def classical_task(
     """Exceedance rates of ``sources`` at ``sites`` for each GSIM, shape (G, S, L)."""
     block_size = max(100, PAIRS_PER_BLOCK // max(len(sites), 1))
 
+    groups = [src for src in sources if hasattr(src, "hazard_rates")]  # toolkit...groups
+
     def blocks():
         for src in sources:
-            yield from src.iter_ruptures(spec.minimum_magnitude, block_size)
+            if not hasattr(src, "hazard_rates"):
+                yield from src.iter_ruptures(spec.minimum_magnitude, block_size)
 
-    return compute_rates(blocks(), sites, gsims, spec)
+    rates = compute_rates(blocks(), sites, gsims, spec)
+    for group in groups:
+        rates += group.hazard_rates(sites, gsims, spec, block_size)
+    return rates
 
 
 def source_chunks(sources: list[Any], min_mag: float, target: int) -> list[list[Any]]:
