@@ -185,11 +185,15 @@ def test_unknown_source_type(tmp_path):
 
 
 def test_non_poisson_temporal_occurrence_model_is_refused(tmp_path):
-    # OpenQuake QA classical case_78 puts a negative binomial model on its point sources
+    # a negative binomial model needs a NRML 0.5 <sourceGroup> (toolkit.io.nrml_groups)
     path = edit(tmp_path, '<pointSource id="P1"',
                 '<pointSource tom="NegativeBinomialTOM" mu="0.1" alpha="2.0" id="P1"')
+    with pytest.raises(InputError, match=r"line 6: a source with tom='NegativeBinomialTOM' "
+                                         r"must be inside a <sourceGroup>"):
+        parse_source_model(path, params=PARAMS)
+    path = edit(tmp_path, '<pointSource id="P1"', '<pointSource tom="WeibullTOM" id="P1"')
     with pytest.raises(InputError, match=r"line 6: temporal occurrence model "
-                                         r"tom='NegativeBinomialTOM' is not supported yet"):
+                                         r"tom='WeibullTOM' is not supported yet"):
         parse_source_model(path, params=PARAMS)
 
 
@@ -274,7 +278,7 @@ def test_area_source_needs_discretization():
 @pytest.mark.parametrize("old, new, match", [
     ('<sourceGroup name="deep" tectonicRegion="Subduction Inslab">',
      '<sourceGroup name="deep" tectonicRegion="Subduction Inslab" src_interdep="mutex">',
-     "line 6: sourceGroup src_interdep='mutex' is not supported yet"),
+     "line 6: src_interdep='mutex' needs srcs_weights"),
     ('<sourceGroup name="deep" tectonicRegion="Subduction Inslab">',
      '<sourceGroup name="deep">', "line 6: <sourceGroup> lacks the attribute 'tectonicRegion'"),
     ('name="shallow point" tectonicRegion="Active Crust"',
