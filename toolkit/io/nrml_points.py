@@ -375,9 +375,10 @@ def _non_parametric(reader: _SourceReader, node: Node, group_trt: str | None) ->
         blocks.append(RuptureBlock(source_id, trt, np.array([mag]), np.array([rake]),
                                    np.array([np.nan]), hypo[None, :], surface))
         probs.append(values)
-    if not blocks:
-        raise InputError(f"{where}: the nonParametricSeismicSource has no rupture elements "
-                         "(ruptures stored in a companion .hdf5 file are not supported)")
+    if not blocks:  # ruptures in the companion model.hdf5 (toolkit.io.nrml_hdf5)
+        from toolkit.io.nrml_hdf5 import companion_hdf5, read_hdf5_ruptures
+
+        blocks, probs = read_hdf5_ruptures(companion_hdf5(node.path), source_id, trt, where)
     kwargs = {"ruptures": blocks, "probs_occur": probs}
     return NonParametricSpec(
         kind="nonParametricSeismicSource", source_id=source_id,
