@@ -120,7 +120,8 @@ def classical_task(
     """Exceedance rates of ``sources`` at ``sites`` for each GSIM, shape (G, S, L)."""
     block_size = max(100, PAIRS_PER_BLOCK // max(len(sites), 1))
 
-    groups = [src for src in sources if hasattr(src, "hazard_rates")]  # toolkit...groups
+    # mutex/cluster/negative-binomial groups (toolkit.engine.hazard.groups) add their own rates
+    groups = [src for src in sources if hasattr(src, "hazard_rates")]
 
     def blocks():
         for src in sources:
