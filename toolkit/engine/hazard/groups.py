@@ -44,16 +44,16 @@ Combination of the sources of a group:
   process of clusters gives :math:`P = e^{-\\lambda T (1 - P_g)}`, i.e.
   :math:`\\nu^{eq} = \\lambda (1 - P_g)`.
 
-These are the equations of Pagani, Monelli et al. for mutually exclusive sources and
-ruptures and for source clusters as implemented in the OpenQuake engine (documented in its
-manual, "source groups" / "mutually exclusive sources").
+These follow from elementary probability (mutually exclusive events add, independent ones
+multiply, a thinned Poisson process stays Poissonian); they are the semantics the OpenQuake
+engine documents for source groups (user manual, "source groups": ``src_interdep``,
+``rup_interdep``, ``cluster``), checked as a black box against its QA classical cases 27,
+35, 78 and 80 (mean rel. error below 1e-4 except float32 rounding in OpenQuake's case 80).
 
 References
 ----------
 Pagani, M., et al. (2014). OpenQuake Engine: An open hazard (and risk) software for the
 Global Earthquake Model. Seismological Research Letters 85(3), 692-702.
-Pagani, M., Monelli, D., et al. (2021). The 2018 version of the Global Earthquake Model
-hazard: mutually exclusive ruptures and sources (OpenQuake manual, "Source groups").
 Johnson, N. L., Kemp, A. W., Kotz, S. (2005). Univariate Discrete Distributions, 3rd ed.
 Wiley.
 Kagan, Y. Y. (2010). Statistical distributions of earthquake numbers: consequence of
