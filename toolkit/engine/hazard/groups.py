@@ -48,7 +48,7 @@ These follow from elementary probability (mutually exclusive events add, indepen
 multiply, a thinned Poisson process stays Poissonian); they are the semantics the OpenQuake
 engine documents for source groups (user manual, "source groups": ``src_interdep``,
 ``rup_interdep``, ``cluster``), checked as a black box against its QA classical cases 27,
-35, 78 and 80 (mean rel. error below 1e-4 except float32 rounding in OpenQuake's case 80).
+35, 78 and 80 (max. rel. error below 1e-4 except float32 rounding in OpenQuake's case 80).
 
 References
 ----------
