@@ -1,9 +1,10 @@
-"""Site models: site parameters given at points, from one or several CSV files.
+"""Site models: site parameters given at points, from one or several CSV or NRML files.
 
 A site model (job.ini ``site_model_file``, one or several files separated by spaces) gives
-the site parameters at a set of points. Each file is a CSV with a header row naming the
-columns (case-insensitive, in any order; other columns such as ``site_id`` or ``kappa0`` are
-ignored; lines starting with ``#`` and blank lines are skipped):
+the site parameters at a set of points. Each file is either a CSV with a header row naming
+the columns (case-insensitive, in any order; lines starting with ``#`` and blank lines are
+skipped) or an NRML 0.4/0.5 ``<siteModel>`` whose ``<site>`` attributes are the columns
+(``vs30Type="measured|inferred"`` for ``vs30measured``; see :mod:`toolkit.io.site_model_xml`):
 
 ============  ========  ==========================================================
 column        unit      when missing
@@ -17,8 +18,16 @@ z2pt5         km        ``reference_depth_to_2pt5km_per_sec``, else NaN
 depth         km        0 (used only when the site-model points are the sites)
 ============  ========  ==========================================================
 
-vs30 must be positive, z1pt0 and z2pt5 non-negative, lon in [-180, 180] and lat in
-[-90, 90]; every error names the file, the line and the column.
+vs30 must be positive, z1pt0 and z2pt5 non-negative or ``-999``, lon in [-180, 180] and lat
+in [-90, 90]; every error names the file, the line and the column. ``-999`` for z1pt0 or
+z2pt5 is OpenQuake's "unknown": it becomes NaN, and each GSIM then estimates the depth from
+vs30 with its own relation (as with a job without reference depths).
+
+Any other column (``siteclass``, ``z1pt4``, ``backarc``, ``xvf``, ``soiltype``, ``z_sed`` ...;
+``site_id`` excepted) is kept as an *extra* site parameter (:attr:`SiteModel.extra`, name as
+written): float when every cell is a number, else text. Extra parameters reach the GSIMs that
+require them (OpenQuake's GSIMs through the hazardlib bridge); the toolkit's own GSIMs ignore
+them.
 
 Sites are given the parameters of the closest site-model point (:meth:`SiteModel.closest`):
 the nearest neighbour by great-circle distance on a sphere of radius 6371 km, found with a
@@ -33,7 +42,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +55,10 @@ __all__ = ["SiteModel", "read_site_model", "DEFAULT_MAX_SITE_MODEL_DISTANCE"]
 DEFAULT_MAX_SITE_MODEL_DISTANCE = 5.0
 
 _FLOAT_COLUMNS = ("lon", "lat", "vs30", "z1pt0", "z2pt5", "depth")
+#: columns that are not site parameters
+_IGNORED_COLUMNS = frozenset({"site_id", "sids"})
+#: OpenQuake's value for an unknown z1pt0 / z2pt5 (read as NaN)
+UNKNOWN_DEPTH = -999.0
 _TRUE = frozenset({"1", "true", "1.0"})
 _FALSE = frozenset({"0", "false", "0.0"})
 
@@ -69,6 +82,8 @@ class SiteModel:
         Depth to Vs = 2.5 km/s, **km** (NaN when unknown).
     files : tuple of Path
         The files read.
+    extra : dict of str -> ndarray
+        Other site parameters by column name (float or str arrays), see the module docstring.
     """
 
     lons: np.ndarray
@@ -79,6 +94,7 @@ class SiteModel:
     z1pt0: np.ndarray
     z2pt5: np.ndarray
     files: tuple[Path, ...] = ()
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.lons)
@@ -113,7 +129,7 @@ class SiteModel:
                       where: str = "sites", limit_where: str = "the default"
                       ) -> dict[str, np.ndarray]:
         """The parameters of the closest point of each site (``vs30``, ``vs30measured``,
-        ``z1pt0``, ``z2pt5``).
+        ``z1pt0``, ``z2pt5`` and ``extra``, a dict of the extra parameters).
 
         Unlike OpenQuake, which logs a warning and goes on, a site whose closest point is
         farther than ``max_distance`` km is an error.
@@ -149,7 +165,8 @@ class SiteModel:
                 f"({limit_where}); {far.size} site(s) in all are not covered: extend the site "
                 "model or raise max_site_model_distance")
         return {"vs30": self.vs30[index], "vs30measured": self.vs30measured[index],
-                "z1pt0": self.z1pt0[index], "z2pt5": self.z2pt5[index]}
+                "z1pt0": self.z1pt0[index], "z2pt5": self.z2pt5[index],
+                "extra": {name: values[index] for name, values in self.extra.items()}}
 
 
 def read_site_model(
@@ -191,11 +208,18 @@ def read_site_model(
         "depth": 0.0,
     }
     parts = [_read_file(path, defaults) for path in paths]
+    for path, part in zip(paths[1:], parts[1:], strict=True):
+        if set(part) != set(parts[0]):
+            odd = sorted(set(part) ^ set(parts[0]))
+            raise InputError(f"{path}: the site model files {paths[0]} and {path} do not have "
+                             f"the same site parameters (differing: {', '.join(odd)})")
     columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    core = {*_FLOAT_COLUMNS, "vs30measured"}
     return SiteModel(
         lons=columns["lon"], lats=columns["lat"], depths=columns["depth"],
         vs30=columns["vs30"], vs30measured=columns["vs30measured"].astype(bool),
         z1pt0=columns["z1pt0"], z2pt5=columns["z2pt5"], files=tuple(paths),
+        extra={name: values for name, values in columns.items() if name not in core},
     )
 
 
@@ -209,14 +233,16 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if text.lstrip().startswith(("<?xml", "<nrml")):
-        raise InputError(f"{path}: XML (NRML) site models are not supported yet; write it as "
-                         "CSV with the columns lon,lat,vs30[,vs30measured,z1pt0,z2pt5]")
-    rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
-            if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
-    if not rows:
-        raise InputError(f"{path}: the site model file is empty: a header 'lon,lat,vs30,...' "
-                         "and at least one point are needed")
-    header_line, header_row = rows[0]
+        from toolkit.io.site_model_xml import site_model_table
+
+        header_line, header_row, data = site_model_table(path)
+    else:
+        rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
+                if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
+        if not rows:
+            raise InputError(f"{path}: the site model file is empty: a header "
+                             "'lon,lat,vs30,...' and at least one point are needed")
+        (header_line, header_row), data = rows[0], rows[1:]
     header = [c.strip().lower() for c in header_row]
     required = ["lon", "lat"] + (["vs30"] if defaults["vs30"] is None else [])
     missing = [name for name in required if name not in header]
@@ -226,14 +252,15 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
         raise InputError(f"{path} line {header_line}: the header must name the column(s) "
                          f"{', '.join(missing)}{why}; got {','.join(header_row)!r}")
     wanted = [*_FLOAT_COLUMNS, "vs30measured"]
-    for name in wanted:
+    for name in header:
         if header.count(name) > 1:
             raise InputError(f"{path} line {header_line}: column {name!r} appears twice")
-    data = rows[1:]
     if not data:
         raise InputError(f"{path}: the site model file has a header but no points")
     col_of = {name: header.index(name) for name in wanted if name in header}
-    width = max(col_of.values()) + 1
+    extra_of = {header_row[i].strip(): i for i, name in enumerate(header)
+                if name not in col_of and name not in _IGNORED_COLUMNS and name}
+    width = max([*col_of.values(), *extra_of.values()]) + 1
     short = next(((n, row) for n, row in data if len(row) < width), None)
     if short is not None:
         n, row = short
@@ -245,6 +272,8 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
         if name in col_of:
             col = col_of[name]
             out[name] = _floats([row[col] for _, row in data], path, lines, col, name)
+            if name in ("z1pt0", "z2pt5"):
+                out[name][out[name] == UNKNOWN_DEPTH] = np.nan
         else:
             out[name] = np.full(len(data), float(defaults[name]))  # type: ignore[arg-type]
     if "vs30measured" in col_of:
@@ -260,7 +289,16 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
     else:
         out["vs30measured"] = np.full(len(data), bool(defaults["vs30measured"]))
     _check_ranges(out, path, lines, col_of)
+    for name, col in extra_of.items():
+        out[name] = _extra_column([row[col].strip() for _, row in data])
     return out
+
+
+def _extra_column(cells: list[str]) -> np.ndarray:
+    """An extra site parameter: floats when every cell is a number, else the text."""
+    if all(_is_number(cell) for cell in cells):
+        return np.array(cells, dtype=float)
+    return np.array(cells, dtype=str)
 
 
 def _floats(cells: list[str], path: Path, lines: np.ndarray, col: int, name: str
