@@ -25,7 +25,8 @@ vs30 with its own relation (as with a job without reference depths).
 
 Any other column (``siteclass``, ``z1pt4``, ``backarc``, ``xvf``, ``soiltype``, ``z_sed`` ...;
 ``site_id`` excepted) is kept as an *extra* site parameter (:attr:`SiteModel.extra`, name as
-written): float when every cell is a number, else text. Extra parameters reach the GSIMs that
+written): float when every cell is a number, else text; with several files, only the extra
+columns all of them have are kept. Extra parameters reach the GSIMs that
 require them (OpenQuake's GSIMs through the hazardlib bridge); the toolkit's own GSIMs ignore
 them.
 
@@ -208,12 +209,10 @@ def read_site_model(
         "depth": 0.0,
     }
     parts = [_read_file(path, defaults) for path in paths]
-    for path, part in zip(paths[1:], parts[1:], strict=True):
-        if set(part) != set(parts[0]):
-            odd = sorted(set(part) ^ set(parts[0]))
-            raise InputError(f"{path}: the site model files {paths[0]} and {path} do not have "
-                             f"the same site parameters (differing: {', '.join(odd)})")
-    columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    # an extra parameter only some files give is left out (a GSIM requiring it then fails
+    # with the parameter named)
+    common = [name for name in parts[0] if all(name in p for p in parts)]
+    columns = {name: np.concatenate([p[name] for p in parts]) for name in common}
     core = {*_FLOAT_COLUMNS, "vs30measured"}
     return SiteModel(
         lons=columns["lon"], lats=columns["lat"], depths=columns["depth"],
@@ -329,8 +328,8 @@ def _check_ranges(out: dict[str, np.ndarray], path: Path, lines: np.ndarray,
         ("lon", np.abs(out["lon"]) > 180, "must be in [-180, 180]"),
         ("lat", np.abs(out["lat"]) > 90, "must be in [-90, 90]"),
         ("vs30", ~(out["vs30"] > 0), "must be positive (m/s)"),
-        ("z1pt0", out["z1pt0"] < 0, "must be non-negative (m)"),
-        ("z2pt5", out["z2pt5"] < 0, "must be non-negative (km)"),
+        ("z1pt0", out["z1pt0"] < 0, "must be non-negative (m) or -999 (unknown)"),
+        ("z2pt5", out["z2pt5"] < 0, "must be non-negative (km) or -999 (unknown)"),
     )
     for name, bad, expected in checks:
         index = np.flatnonzero(bad)
