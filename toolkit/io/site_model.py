@@ -10,7 +10,8 @@ skipped) or an NRML 0.4/0.5 ``<siteModel>`` whose ``<site>`` attributes are the 
 column        unit      when missing
 ============  ========  ==========================================================
 lon, lat      degrees   required
-vs30          m/s       ``reference_vs30_value`` of the job (required if not given)
+vs30          m/s       ``reference_vs30_value`` of the job, else NaN (unknown: an error
+                        when a GSIM of the job requires vs30)
 vs30measured  0/1       ``reference_vs30_type`` of the job (``measured`` -> True);
                         ``true``/``false`` are accepted too
 z1pt0         m         ``reference_depth_to_1pt0km_per_sec``, else NaN
@@ -75,7 +76,7 @@ class SiteModel:
     depths : ndarray
         km, positive down (0 when the files have no ``depth`` column).
     vs30 : ndarray
-        m/s.
+        m/s (NaN when unknown).
     vs30measured : ndarray of bool
     z1pt0 : ndarray
         Depth to Vs = 1.0 km/s, **m** (NaN when unknown).
@@ -202,7 +203,7 @@ def read_site_model(
     if not paths:
         raise InputError("site_model_file: no file given")
     defaults = {
-        "vs30": reference_vs30_value,
+        "vs30": np.nan if reference_vs30_value is None else reference_vs30_value,
         "vs30measured": reference_vs30_type == "measured",
         "z1pt0": np.nan if reference_z1pt0 is None else reference_z1pt0,
         "z2pt5": np.nan if reference_z2pt5 is None else reference_z2pt5,
@@ -243,13 +244,10 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
                              "'lon,lat,vs30,...' and at least one point are needed")
         (header_line, header_row), data = rows[0], rows[1:]
     header = [c.strip().lower() for c in header_row]
-    required = ["lon", "lat"] + (["vs30"] if defaults["vs30"] is None else [])
-    missing = [name for name in required if name not in header]
+    missing = [name for name in ("lon", "lat") if name not in header]
     if missing:
-        why = (" (or give reference_vs30_value in the job.ini)"
-               if missing == ["vs30"] else "")
         raise InputError(f"{path} line {header_line}: the header must name the column(s) "
-                         f"{', '.join(missing)}{why}; got {','.join(header_row)!r}")
+                         f"{', '.join(missing)}; got {','.join(header_row)!r}")
     wanted = [*_FLOAT_COLUMNS, "vs30measured"]
     for name in header:
         if header.count(name) > 1:
@@ -327,7 +325,7 @@ def _check_ranges(out: dict[str, np.ndarray], path: Path, lines: np.ndarray,
     checks = (
         ("lon", np.abs(out["lon"]) > 180, "must be in [-180, 180]"),
         ("lat", np.abs(out["lat"]) > 90, "must be in [-90, 90]"),
-        ("vs30", ~(out["vs30"] > 0), "must be positive (m/s)"),
+        ("vs30", out["vs30"] <= 0, "must be positive (m/s)"),  # NaN: not given
         ("z1pt0", out["z1pt0"] < 0, "must be non-negative (m) or -999 (unknown)"),
         ("z2pt5", out["z2pt5"] < 0, "must be non-negative (km) or -999 (unknown)"),
     )
