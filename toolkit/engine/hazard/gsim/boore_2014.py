@@ -6,9 +6,12 @@ Boore, D. M., Stewart, J. P., Seyhan, E. and Atkinson, G. M. (2014). NGA-West2 e
 predicting PGA, PGV, and 5% damped PSA for shallow crustal earthquakes. *Earthquake
 Spectra* 30(3), 1057-1085. https://doi.org/10.1193/070113EQS184M
 
-The basin-depth term ``F_dz1`` (eq. 9) applies when the context gives ``z1pt0`` (m); an
-unknown ``z1pt0`` (NaN, OpenQuake's ``-999``) or none at all means ``dz1 = 0``, i.e. no basin
-term (what the verification tables, "global Q, no basin term", assume).
+The basin-depth term ``F_dz1`` (eq. 9) applies only when a ``region`` is given (as
+OpenQuake 3.26 does: its default ``region="nobasin"`` has no basin term; ``JPN`` takes the
+Japanese ``mu_z1`` relation, any other region the Californian one) and the context gives a
+known ``z1pt0`` (m); an unknown ``z1pt0`` (NaN, OpenQuake's ``-999``) means ``dz1 = 0``.
+Without a region the model is the one of the verification tables ("global Q, no basin
+term").
 
 Coefficients: ``coefficients/BSSA14.csv``, the authors' electronic table of 14 July 2014
 with the revised ``f4`` of 15 July 2014 (all 105 periods, PGA and PGV); see its
@@ -160,8 +163,9 @@ def _get_stddevs(C: dict[str, float], mag: np.ndarray, rjb: np.ndarray,
 class BooreEtAl2014(GMPE):
     """Boore, Stewart, Seyhan & Atkinson (2014).
 
-    Requires magnitude, rake, Joyner-Boore distance and vs30; uses ``z1pt0`` (m) for the
-    basin term when the context has it (NaN: unknown, no basin term). Mechanism from the rake:
+    Requires magnitude, rake, Joyner-Boore distance and vs30; with a ``region``, uses
+    ``z1pt0`` (m) for the basin term when the context has it (NaN: unknown, no basin term).
+    Mechanism from the rake:
     normal for -150 < rake < -30, reverse for 30 < rake < 150, strike-slip otherwise;
     "unspecified" (coefficient ``e0``) only when the rake is NaN. Defined for PGA, PGV
     (cm/s) and SA from 0.01 to 10 s; between tabulated periods the coefficients are
@@ -170,9 +174,11 @@ class BooreEtAl2014(GMPE):
 
     Parameters
     ----------
-    region : {"CAL", "CHN", "JPN"}
+    region : {"CAL", "CHN", "JPN", "nobasin"}, optional
         Anelastic attenuation: ``"CAL"`` (default) global / California / Taiwan,
         ``"CHN"`` China / Turkey, ``"JPN"`` Italy / Japan (``Delta c3`` of eq. 3).
+        Giving one (other than ``"nobasin"``, which is the default without basin term)
+        also turns the basin term on.
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
@@ -183,9 +189,12 @@ class BooreEtAl2014(GMPE):
     REQUIRES_DISTANCES = frozenset({"rjb"})
     PERIOD_RANGE = (0.01, 10.0)
 
-    def __init__(self, region: str = "CAL", **kwargs: Any) -> None:
+    def __init__(self, region: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._set_region(region, REGIONS)
+        self.basin = region not in (None, "nobasin")
+        self._set_region(region if self.basin else "CAL", REGIONS)
+        if self.basin:
+            self.kwargs["region"] = region
 
     def compute(
         self,
@@ -199,7 +208,7 @@ class BooreEtAl2014(GMPE):
         mag = np.asarray(ctx.mag, dtype=float)
         rjb = np.asarray(ctx.rjb, dtype=float)
         vs30 = np.asarray(ctx.vs30, dtype=float)
-        z1pt0 = (np.asarray(ctx.z1pt0, dtype=float) if ctx.has("z1pt0")
+        z1pt0 = (np.asarray(ctx.z1pt0, dtype=float) if self.basin and ctx.has("z1pt0")
                  else np.full_like(vs30, np.nan))
         mechanism = _get_mechanism(np.asarray(ctx.rake, dtype=float))
         c_pga = COEFFS[PGA()]
