@@ -16,7 +16,9 @@ the closest site-model point, see :mod:`toolkit.io.site_model`; a site farther t
 values (OpenQuake's "global site parameters"): ``reference_vs30_value`` (m/s),
 ``reference_vs30_type`` (``measured`` or ``inferred``), ``reference_depth_to_1pt0km_per_sec``
 (z1pt0, **m**) and ``reference_depth_to_2pt5km_per_sec`` (z2pt5, **km**); missing depths are
-NaN.
+NaN (``-999``, OpenQuake's "unknown", too). Extra site parameters (site-model columns such as
+``siteclass``, and ``reference_depth_to_1pt4km_per_sec`` as ``z1pt4``, see
+:mod:`toolkit.io.site_reference`) go to :attr:`SiteCollection.extra`.
 
 As documented for OpenQuake, coordinates are rounded to 5 decimals (about 1 m) and two sites
 with the same rounded longitude and latitude are an error.
