@@ -172,8 +172,6 @@ def test_missing_site_model_file(tmp_path):
     ("", "site_model.csv: the site model file is empty"),
     ("# comment only\n\n", "site_model.csv: the site model file is empty"),
     ("lon,lat,vs30\n", "site_model.csv: the site model file has a header but no points"),
-    ("lon,lat\n0,0\n", r"site_model.csv line 1: the header must name the column\(s\) vs30 \(or "
-                       "give reference_vs30_value"),
     ("lat,vs30\n0,300\n", r"line 1: the header must name the column\(s\) lon; got 'lat,vs30'"),
     ("lon,lat,vs30,vs30\n0,0,1,1\n", "line 1: column 'vs30' appears twice"),
     ("lon,lat,vs30\n0,0,300\n1,1\n", r"line 3: 2 value\(s\), expected 3"),
@@ -189,8 +187,10 @@ def test_missing_site_model_file(tmp_path):
     ("lon,lat,vs30,z2pt5\n0,0,300,x\n", r"line 2 column 4 \(z2pt5\): must be a number"),
     ("lon,lat,vs30,vs30measured\n0,0,300,yes\n", r"line 2 column 4 \(vs30measured\): must be "
                                                  "0, 1, true or false, got 'yes'"),
+    ("lon,lat,vs30,z2pt5\n0,0,300,-998\n", r"line 2 column 4 \(z2pt5\): must be non-negative "
+                                        r"\(km\) or -999 \(unknown\), got -998"),
     ("<?xml version='1.0'?>\n<nrml><siteModel/></nrml>\n",
-     "site_model.csv: XML \\(NRML\\) site models are not supported yet; write it as CSV"),
+     "site_model.csv line 2: unknown NRML namespace"),
 ])
 def test_bad_site_model_file(tmp_path, text, match):
     params = job(tmp_path, "site_model_file = site_model.csv", text)

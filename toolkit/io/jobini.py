@@ -111,6 +111,7 @@ _OQ_DEFAULT_KEYS = """
 _OQ_OTHER_KEYS = """
     calculation_mode maximum_distance truncation_level reference_vs30_value
     reference_depth_to_1pt0km_per_sec reference_depth_to_2pt5km_per_sec reference_backarc
+    reference_depth_to_1pt4km_per_sec
     number_of_ground_motion_fields distance_bin_width interest_rate asset_life_expectancy
     source_model_logic_tree_file gsim_logic_tree_file source_model_file site_model_file
     sites_csv exposure_file rupture_model_file gmfs_file gmfs_csv hazard_curves_file
@@ -867,10 +868,8 @@ def read_job_ini(
         sites_csv=r.path_("sites_csv"),
         reference_vs30_type=vs30_type,
         reference_vs30_value=r.number("reference_vs30_value", positive=True),
-        reference_depth_to_1pt0km_per_sec=r.number("reference_depth_to_1pt0km_per_sec",
-                                                   nonnegative=True),
-        reference_depth_to_2pt5km_per_sec=r.number("reference_depth_to_2pt5km_per_sec",
-                                                   nonnegative=True),
+        reference_depth_to_1pt0km_per_sec=_basin_depth(r, "reference_depth_to_1pt0km_per_sec"),
+        reference_depth_to_2pt5km_per_sec=_basin_depth(r, "reference_depth_to_2pt5km_per_sec"),
         source_model_logic_tree_file=r.path_("source_model_logic_tree_file"),
         gsim_logic_tree_file=gsim_lt,
         gsim=gsim,
@@ -917,6 +916,17 @@ def read_job_ini(
                 raise InputError(f"{r.where('site_model_file')}: site_model_file refers to a "
                                  f"missing file: {site_model}")
     return params
+
+
+def _basin_depth(r: _Reader, key: str) -> float | None:
+    """A reference basin depth: a non-negative number, or ``-999`` (OpenQuake's "unknown",
+    read as None: the GSIMs estimate the depth from vs30)."""
+    value = r.number(key)
+    if value == -999:
+        return None
+    if value is not None and value < 0:
+        raise r.fail(key, "a non-negative number or -999 (unknown)")
+    return value
 
 
 def _with_default(values: dict[str, float], *, use_max: bool) -> dict[str, float]:

@@ -1,15 +1,17 @@
-"""Site models: site parameters given at points, from one or several CSV files.
+"""Site models: site parameters given at points, from one or several CSV or NRML files.
 
 A site model (job.ini ``site_model_file``, one or several files separated by spaces) gives
-the site parameters at a set of points. Each file is a CSV with a header row naming the
-columns (case-insensitive, in any order; other columns such as ``site_id`` or ``kappa0`` are
-ignored; lines starting with ``#`` and blank lines are skipped):
+the site parameters at a set of points. Each file is either a CSV with a header row naming
+the columns (case-insensitive, in any order; lines starting with ``#`` and blank lines are
+skipped) or an NRML 0.4/0.5 ``<siteModel>`` whose ``<site>`` attributes are the columns
+(``vs30Type="measured|inferred"`` for ``vs30measured``; see :mod:`toolkit.io.site_model_xml`):
 
 ============  ========  ==========================================================
 column        unit      when missing
 ============  ========  ==========================================================
 lon, lat      degrees   required
-vs30          m/s       ``reference_vs30_value`` of the job (required if not given)
+vs30          m/s       ``reference_vs30_value`` of the job, else NaN (unknown: an error
+                        when a GSIM of the job requires vs30)
 vs30measured  0/1       ``reference_vs30_type`` of the job (``measured`` -> True);
                         ``true``/``false`` are accepted too
 z1pt0         m         ``reference_depth_to_1pt0km_per_sec``, else NaN
@@ -17,8 +19,17 @@ z2pt5         km        ``reference_depth_to_2pt5km_per_sec``, else NaN
 depth         km        0 (used only when the site-model points are the sites)
 ============  ========  ==========================================================
 
-vs30 must be positive, z1pt0 and z2pt5 non-negative, lon in [-180, 180] and lat in
-[-90, 90]; every error names the file, the line and the column.
+vs30 must be positive, z1pt0 and z2pt5 non-negative or ``-999``, lon in [-180, 180] and lat
+in [-90, 90]; every error names the file, the line and the column. ``-999`` for z1pt0 or
+z2pt5 is OpenQuake's "unknown": it becomes NaN, and each GSIM then estimates the depth from
+vs30 with its own relation (as with a job without reference depths).
+
+Any other column (``siteclass``, ``z1pt4``, ``backarc``, ``xvf``, ``soiltype``, ``z_sed`` ...;
+``site_id`` excepted) is kept as an *extra* site parameter (:attr:`SiteModel.extra`, name as
+written): float when every cell is a number, else text; with several files, only the extra
+columns all of them have are kept. Extra parameters reach the GSIMs that
+require them (OpenQuake's GSIMs through the hazardlib bridge); the toolkit's own GSIMs ignore
+them.
 
 Sites are given the parameters of the closest site-model point (:meth:`SiteModel.closest`):
 the nearest neighbour by great-circle distance on a sphere of radius 6371 km, found with a
@@ -33,7 +44,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +57,10 @@ __all__ = ["SiteModel", "read_site_model", "DEFAULT_MAX_SITE_MODEL_DISTANCE"]
 DEFAULT_MAX_SITE_MODEL_DISTANCE = 5.0
 
 _FLOAT_COLUMNS = ("lon", "lat", "vs30", "z1pt0", "z2pt5", "depth")
+#: columns that are not site parameters
+_IGNORED_COLUMNS = frozenset({"site_id", "sids"})
+#: OpenQuake's value for an unknown z1pt0 / z2pt5 (read as NaN)
+UNKNOWN_DEPTH = -999.0
 _TRUE = frozenset({"1", "true", "1.0"})
 _FALSE = frozenset({"0", "false", "0.0"})
 
@@ -61,7 +76,7 @@ class SiteModel:
     depths : ndarray
         km, positive down (0 when the files have no ``depth`` column).
     vs30 : ndarray
-        m/s.
+        m/s (NaN when unknown).
     vs30measured : ndarray of bool
     z1pt0 : ndarray
         Depth to Vs = 1.0 km/s, **m** (NaN when unknown).
@@ -69,6 +84,8 @@ class SiteModel:
         Depth to Vs = 2.5 km/s, **km** (NaN when unknown).
     files : tuple of Path
         The files read.
+    extra : dict of str -> ndarray
+        Other site parameters by column name (float or str arrays), see the module docstring.
     """
 
     lons: np.ndarray
@@ -79,6 +96,7 @@ class SiteModel:
     z1pt0: np.ndarray
     z2pt5: np.ndarray
     files: tuple[Path, ...] = ()
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.lons)
@@ -113,7 +131,7 @@ class SiteModel:
                       where: str = "sites", limit_where: str = "the default"
                       ) -> dict[str, np.ndarray]:
         """The parameters of the closest point of each site (``vs30``, ``vs30measured``,
-        ``z1pt0``, ``z2pt5``).
+        ``z1pt0``, ``z2pt5`` and ``extra``, a dict of the extra parameters).
 
         Unlike OpenQuake, which logs a warning and goes on, a site whose closest point is
         farther than ``max_distance`` km is an error.
@@ -149,7 +167,8 @@ class SiteModel:
                 f"({limit_where}); {far.size} site(s) in all are not covered: extend the site "
                 "model or raise max_site_model_distance")
         return {"vs30": self.vs30[index], "vs30measured": self.vs30measured[index],
-                "z1pt0": self.z1pt0[index], "z2pt5": self.z2pt5[index]}
+                "z1pt0": self.z1pt0[index], "z2pt5": self.z2pt5[index],
+                "extra": {name: values[index] for name, values in self.extra.items()}}
 
 
 def read_site_model(
@@ -184,18 +203,23 @@ def read_site_model(
     if not paths:
         raise InputError("site_model_file: no file given")
     defaults = {
-        "vs30": reference_vs30_value,
+        "vs30": np.nan if reference_vs30_value is None else reference_vs30_value,
         "vs30measured": reference_vs30_type == "measured",
         "z1pt0": np.nan if reference_z1pt0 is None else reference_z1pt0,
         "z2pt5": np.nan if reference_z2pt5 is None else reference_z2pt5,
         "depth": 0.0,
     }
     parts = [_read_file(path, defaults) for path in paths]
-    columns = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    # an extra parameter only some files give is left out (a GSIM requiring it then fails
+    # with the parameter named)
+    common = [name for name in parts[0] if all(name in p for p in parts)]
+    columns = {name: np.concatenate([p[name] for p in parts]) for name in common}
+    core = {*_FLOAT_COLUMNS, "vs30measured"}
     return SiteModel(
         lons=columns["lon"], lats=columns["lat"], depths=columns["depth"],
         vs30=columns["vs30"], vs30measured=columns["vs30measured"].astype(bool),
         z1pt0=columns["z1pt0"], z2pt5=columns["z2pt5"], files=tuple(paths),
+        extra={name: values for name, values in columns.items() if name not in core},
     )
 
 
@@ -209,31 +233,31 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if text.lstrip().startswith(("<?xml", "<nrml")):
-        raise InputError(f"{path}: XML (NRML) site models are not supported yet; write it as "
-                         "CSV with the columns lon,lat,vs30[,vs30measured,z1pt0,z2pt5]")
-    rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
-            if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
-    if not rows:
-        raise InputError(f"{path}: the site model file is empty: a header 'lon,lat,vs30,...' "
-                         "and at least one point are needed")
-    header_line, header_row = rows[0]
+        from toolkit.io.site_model_xml import site_model_table
+
+        header_line, header_row, data = site_model_table(path)
+    else:
+        rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1)
+                if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#")]
+        if not rows:
+            raise InputError(f"{path}: the site model file is empty: a header "
+                             "'lon,lat,vs30,...' and at least one point are needed")
+        (header_line, header_row), data = rows[0], rows[1:]
     header = [c.strip().lower() for c in header_row]
-    required = ["lon", "lat"] + (["vs30"] if defaults["vs30"] is None else [])
-    missing = [name for name in required if name not in header]
+    missing = [name for name in ("lon", "lat") if name not in header]
     if missing:
-        why = (" (or give reference_vs30_value in the job.ini)"
-               if missing == ["vs30"] else "")
         raise InputError(f"{path} line {header_line}: the header must name the column(s) "
-                         f"{', '.join(missing)}{why}; got {','.join(header_row)!r}")
+                         f"{', '.join(missing)}; got {','.join(header_row)!r}")
     wanted = [*_FLOAT_COLUMNS, "vs30measured"]
-    for name in wanted:
+    for name in header:
         if header.count(name) > 1:
             raise InputError(f"{path} line {header_line}: column {name!r} appears twice")
-    data = rows[1:]
     if not data:
         raise InputError(f"{path}: the site model file has a header but no points")
     col_of = {name: header.index(name) for name in wanted if name in header}
-    width = max(col_of.values()) + 1
+    extra_of = {header_row[i].strip(): i for i, name in enumerate(header)
+                if name not in col_of and name not in _IGNORED_COLUMNS and name}
+    width = max([*col_of.values(), *extra_of.values()]) + 1
     short = next(((n, row) for n, row in data if len(row) < width), None)
     if short is not None:
         n, row = short
@@ -245,6 +269,8 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
         if name in col_of:
             col = col_of[name]
             out[name] = _floats([row[col] for _, row in data], path, lines, col, name)
+            if name in ("z1pt0", "z2pt5"):
+                out[name][out[name] == UNKNOWN_DEPTH] = np.nan
         else:
             out[name] = np.full(len(data), float(defaults[name]))  # type: ignore[arg-type]
     if "vs30measured" in col_of:
@@ -260,7 +286,16 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
     else:
         out["vs30measured"] = np.full(len(data), bool(defaults["vs30measured"]))
     _check_ranges(out, path, lines, col_of)
+    for name, col in extra_of.items():
+        out[name] = _extra_column([row[col].strip() for _, row in data])
     return out
+
+
+def _extra_column(cells: list[str]) -> np.ndarray:
+    """An extra site parameter: floats when every cell is a number, else the text."""
+    if all(_is_number(cell) for cell in cells):
+        return np.array(cells, dtype=float)
+    return np.array(cells, dtype=str)
 
 
 def _floats(cells: list[str], path: Path, lines: np.ndarray, col: int, name: str
@@ -290,9 +325,9 @@ def _check_ranges(out: dict[str, np.ndarray], path: Path, lines: np.ndarray,
     checks = (
         ("lon", np.abs(out["lon"]) > 180, "must be in [-180, 180]"),
         ("lat", np.abs(out["lat"]) > 90, "must be in [-90, 90]"),
-        ("vs30", ~(out["vs30"] > 0), "must be positive (m/s)"),
-        ("z1pt0", out["z1pt0"] < 0, "must be non-negative (m)"),
-        ("z2pt5", out["z2pt5"] < 0, "must be non-negative (km)"),
+        ("vs30", out["vs30"] <= 0, "must be positive (m/s)"),  # NaN: not given
+        ("z1pt0", out["z1pt0"] < 0, "must be non-negative (m) or -999 (unknown)"),
+        ("z2pt5", out["z2pt5"] < 0, "must be non-negative (km) or -999 (unknown)"),
     )
     for name, bad, expected in checks:
         index = np.flatnonzero(bad)

@@ -16,7 +16,9 @@ the closest site-model point, see :mod:`toolkit.io.site_model`; a site farther t
 values (OpenQuake's "global site parameters"): ``reference_vs30_value`` (m/s),
 ``reference_vs30_type`` (``measured`` or ``inferred``), ``reference_depth_to_1pt0km_per_sec``
 (z1pt0, **m**) and ``reference_depth_to_2pt5km_per_sec`` (z2pt5, **km**); missing depths are
-NaN.
+NaN (``-999``, OpenQuake's "unknown", too). Extra site parameters (site-model columns such as
+``siteclass``, and ``reference_depth_to_1pt4km_per_sec`` as ``z1pt4``, see
+:mod:`toolkit.io.site_reference`) go to :attr:`SiteCollection.extra`.
 
 As documented for OpenQuake, coordinates are rounded to 5 decimals (about 1 m) and two sites
 with the same rounded longitude and latitude are an error.
@@ -143,7 +145,8 @@ def read_sites(params: Any) -> Any:
     if site_model is not None and model_points:
         return SiteCollection(lons=lonlat[:, 0], lats=lonlat[:, 1], depths=coords[:, 2],
                               vs30=site_model.vs30, vs30measured=site_model.vs30measured,
-                              z1pt0=site_model.z1pt0, z2pt5=site_model.z2pt5)
+                              z1pt0=site_model.z1pt0, z2pt5=site_model.z2pt5,
+                              extra=_with_reference_extra(params, site_model.extra))
     if site_model is not None and source.endswith("region grid"):
         # the grid covers the region dilated by one spacing (as OpenQuake's does), so its
         # edge may reach past a site model that covers the region: those grid points are
@@ -198,6 +201,7 @@ def site_collection_at(params: Any, coords: np.ndarray, source: str = "sites", *
             lonlat[:, 0], lonlat[:, 1],
             max_distance=_positive(params, key, DEFAULT_MAX_SITE_MODEL_DISTANCE),
             where=source, limit_where=params.where(key) if given else "the default")
+        values["extra"] = _with_reference_extra(params, values["extra"])
         return SiteCollection(lons=lonlat[:, 0], lats=lonlat[:, 1], depths=coords[:, 2],
                               **values)
     if params.reference_vs30_value is None:
@@ -212,7 +216,16 @@ def site_collection_at(params: Any, coords: np.ndarray, source: str = "sites", *
         vs30measured=params.reference_vs30_type == "measured",
         z1pt0=np.nan if z1 is None else float(z1),
         z2pt5=np.nan if z2 is None else float(z2),
+        extra=_with_reference_extra(params, {}),
     )
+
+
+def _with_reference_extra(params: Any, extra: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The extra site parameters with the job's reference values of those the site model
+    lacks (``reference_depth_to_1pt4km_per_sec`` -> ``z1pt4``, m)."""
+    from toolkit.io.site_reference import reference_extra
+
+    return {**reference_extra(params), **extra}
 
 
 def _coordinates(params: Any, has_site_model: bool) -> tuple[np.ndarray | None, str]:

@@ -149,6 +149,8 @@ def build_contexts(
     arrays["vs30measured"] = sites.vs30measured[sid]
     arrays["z1pt0"] = sites.z1pt0[sid]
     arrays["z2pt5"] = sites.z2pt5[sid]
+    for name in required & sites.extra.keys():  # e.g. siteclass for a hazardlib GSIM
+        arrays[name] = sites.extra[name][sid]
     return Context(**arrays), rup, sid
 
 

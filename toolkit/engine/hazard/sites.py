@@ -37,6 +37,9 @@ class SiteCollection:
         Depth to Vs = 1.0 km/s, **metres**.
     z2pt5 : ndarray
         Depth to Vs = 2.5 km/s, **km**.
+    extra : dict of str -> ndarray
+        Other site parameters (OpenQuake names: ``siteclass``, ``z1pt4``, ``backarc`` ...),
+        one value per site, float or str; passed to the GSIMs that require them.
     """
 
     lons: np.ndarray
@@ -46,6 +49,7 @@ class SiteCollection:
     vs30measured: np.ndarray = field(default=None)  # type: ignore[assignment]
     z1pt0: np.ndarray = field(default=None)  # type: ignore[assignment]
     z2pt5: np.ndarray = field(default=None)  # type: ignore[assignment]
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.lons = np.atleast_1d(np.asarray(self.lons, dtype=float))
@@ -68,6 +72,15 @@ class SiteCollection:
             if arr.shape != (n,):
                 raise InputError(f"site parameter {name!r} has {arr.size} values for {n} sites")
             setattr(self, name, arr)
+        extra = {}
+        for name, value in (self.extra or {}).items():
+            arr = np.asarray(value)
+            if arr.ndim == 0:
+                arr = np.full(n, arr.item(), dtype=arr.dtype)
+            if arr.shape != (n,):
+                raise InputError(f"site parameter {name!r} has {arr.size} values for {n} sites")
+            extra[name] = arr
+        self.extra = extra
         if np.any(self.vs30 <= 0):
             raise InputError("site parameter 'vs30' must be positive")
 
@@ -83,6 +96,7 @@ class SiteCollection:
         return SiteCollection(
             self.lons[index], self.lats[index], self.depths[index], self.vs30[index],
             self.vs30measured[index], self.z1pt0[index], self.z2pt5[index],
+            {name: values[index] for name, values in self.extra.items()},
         )
 
     def blocks(self, size: int) -> list[slice]:

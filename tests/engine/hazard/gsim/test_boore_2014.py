@@ -122,7 +122,9 @@ def test_region_changes_only_the_anelastic_term():
     np.testing.assert_allclose(_run(ctx, PGA(), region="CHN")[0] - base, 0.0028576 * (r - 1),
                                atol=1e-12)
     assert repr(BooreEtAl2014(region="JPN")) == "BooreEtAl2014(region='JPN')"
-    assert BooreEtAl2014(region="CAL") == BooreEtAl2014() == get_gsim("BooreEtAl2014")
+    assert BooreEtAl2014(region="nobasin") == BooreEtAl2014() == get_gsim("BooreEtAl2014")
+    # an explicit region also turns the basin term on (as in OpenQuake)
+    assert BooreEtAl2014(region="CAL") != BooreEtAl2014()
 
 
 def test_unknown_region():

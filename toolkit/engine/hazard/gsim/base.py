@@ -173,6 +173,11 @@ class GMPE:
             raise InputError(
                 f"GSIM {type(self).__name__} requires {missing}, which the context lacks"
             )
+        if "vs30" in self.REQUIRES_SITES_PARAMETERS and np.isnan(ctx.vs30).any():
+            raise InputError(
+                f"GSIM {type(self).__name__} requires vs30, which some sites lack: give a vs30 "
+                "column in the site model or reference_vs30_value in the job.ini"
+            )
         for imt in imts:
             self.check_imt(imt)
         shape = (len(imts), len(ctx))

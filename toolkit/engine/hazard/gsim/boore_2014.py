@@ -6,9 +6,12 @@ Boore, D. M., Stewart, J. P., Seyhan, E. and Atkinson, G. M. (2014). NGA-West2 e
 predicting PGA, PGV, and 5% damped PSA for shallow crustal earthquakes. *Earthquake
 Spectra* 30(3), 1057-1085. https://doi.org/10.1193/070113EQS184M
 
-The model (BSSA14) is implemented without the basin-depth term ``F_dz1`` (as if
-``dz1 = 0``), which is what OpenQuake's ``BooreEtAl2014`` does and what the verification
-tables ("global Q, no basin term") assume; the only site parameter is vs30.
+The basin-depth term ``F_dz1`` (eq. 9) applies only when a ``region`` is given (as
+OpenQuake 3.26 does: its default ``region="nobasin"`` has no basin term; ``JPN`` takes the
+Japanese ``mu_z1`` relation, any other region the Californian one) and the context gives a
+known ``z1pt0`` (m); an unknown ``z1pt0`` (NaN, OpenQuake's ``-999``) means ``dz1 = 0``.
+Without a region the model is the one of the verification tables ("global Q, no basin
+term").
 
 Coefficients: ``coefficients/BSSA14.csv``, the authors' electronic table of 14 July 2014
 with the revised ``f4`` of 15 July 2014 (all 105 periods, PGA and PGV); see its
@@ -28,7 +31,7 @@ from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
 from toolkit.engine.hazard.imt import IMT, PGA
 
-__all__ = ["BooreEtAl2014", "REGIONS"]
+__all__ = ["BooreEtAl2014", "REGIONS", "get_mean_z1pt0"]
 
 #: Regional anelastic-attenuation adjustments: region code -> column of ``Delta c3``.
 #: ``CAL`` is the global / California-Taiwan model (``Delta c3 = 0``); ``CHN`` is
@@ -69,6 +72,41 @@ def _get_magnitude_term(C: dict[str, float], mag: np.ndarray,
               + C["e3"] * reverse)
     dmag = mag - C["Mh"]
     return f_mech + np.where(dmag <= 0.0, C["e4"] * dmag + C["e5"] * dmag ** 2, C["e6"] * dmag)
+
+
+def get_mean_z1pt0(vs30: np.ndarray, region: str = "CAL") -> np.ndarray:
+    """Expected depth to Vs = 1 km/s (**m**) for a vs30 (BSSA14, eqs. 11 and 12).
+
+    .. math::
+        \\ln \\mu_{z1} = -\\frac{7.15}{4} \\ln \\frac{V_{S30}^4 + 570.94^4}{1360^4 + 570.94^4}
+        \\quad \\text{(California, all regions but JPN)}, \\qquad
+        \\ln \\mu_{z1} = -\\frac{5.23}{2} \\ln \\frac{V_{S30}^2 + 412.39^2}{1360^2 + 412.39^2}
+        \\quad \\text{(Japan)},
+
+    with :math:`\\mu_{z1}` in m (the paper's equations give km after subtracting ln 1000).
+    """
+    vs30 = np.asarray(vs30, dtype=float)
+    if region == "JPN":
+        return np.exp(-5.23 / 2.0 * np.log((vs30 ** 2 + 412.39 ** 2)
+                                            / (1360.0 ** 2 + 412.39 ** 2)))
+    return np.exp(-7.15 / 4.0 * np.log((vs30 ** 4 + 570.94 ** 4) / (1360.0 ** 4 + 570.94 ** 4)))
+
+
+def _get_basin_term(C: dict[str, float], imt: IMT, vs30: np.ndarray, z1pt0: np.ndarray,
+                    region: str) -> np.ndarray:
+    """Basin-depth term ``F_dz1`` (eq. 9), with :math:`\\delta z_1 = z_1 - \\mu_{z1}` in km:
+
+    .. math::
+        F_{\\delta z1} = \\begin{cases} 0 & T < 0.65 \\text{ s (PGA, PGV)} \\\\
+        f_6 \\delta z_1 & \\delta z_1 \\le f_7 / f_6 \\\\ f_7 & \\text{otherwise}
+        \\end{cases}
+
+    A NaN ``z1pt0`` (unknown) gives :math:`\\delta z_1 = 0`.
+    """
+    if imt.name != "SA" or imt.period < 0.65:
+        return np.zeros_like(vs30)
+    dz1 = np.where(np.isnan(z1pt0), 0.0, (z1pt0 - get_mean_z1pt0(vs30, region)) / 1000.0)
+    return np.where(dz1 <= C["f7"] / C["f6"], C["f6"] * dz1, C["f7"])
 
 
 def _get_path_term(C: dict[str, float], mag: np.ndarray, rjb: np.ndarray,
@@ -123,9 +161,11 @@ def _get_stddevs(C: dict[str, float], mag: np.ndarray, rjb: np.ndarray,
 
 
 class BooreEtAl2014(GMPE):
-    """Boore, Stewart, Seyhan & Atkinson (2014), without the basin term.
+    """Boore, Stewart, Seyhan & Atkinson (2014).
 
-    Requires magnitude, rake, Joyner-Boore distance and vs30. Mechanism from the rake:
+    Requires magnitude, rake, Joyner-Boore distance and vs30; with a ``region``, uses
+    ``z1pt0`` (m) for the basin term when the context has it (NaN: unknown, no basin term).
+    Mechanism from the rake:
     normal for -150 < rake < -30, reverse for 30 < rake < 150, strike-slip otherwise;
     "unspecified" (coefficient ``e0``) only when the rake is NaN. Defined for PGA, PGV
     (cm/s) and SA from 0.01 to 10 s; between tabulated periods the coefficients are
@@ -134,9 +174,11 @@ class BooreEtAl2014(GMPE):
 
     Parameters
     ----------
-    region : {"CAL", "CHN", "JPN"}
+    region : {"CAL", "CHN", "JPN", "nobasin"}, optional
         Anelastic attenuation: ``"CAL"`` (default) global / California / Taiwan,
         ``"CHN"`` China / Turkey, ``"JPN"`` Italy / Japan (``Delta c3`` of eq. 3).
+        Giving one (other than ``"nobasin"``, which is the default without basin term)
+        also turns the basin term on.
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
@@ -147,9 +189,12 @@ class BooreEtAl2014(GMPE):
     REQUIRES_DISTANCES = frozenset({"rjb"})
     PERIOD_RANGE = (0.01, 10.0)
 
-    def __init__(self, region: str = "CAL", **kwargs: Any) -> None:
+    def __init__(self, region: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._set_region(region, REGIONS)
+        self.basin = region not in (None, "nobasin")
+        self._set_region(region if self.basin else "CAL", REGIONS)
+        if self.basin:
+            self.kwargs["region"] = region
 
     def compute(
         self,
@@ -163,6 +208,8 @@ class BooreEtAl2014(GMPE):
         mag = np.asarray(ctx.mag, dtype=float)
         rjb = np.asarray(ctx.rjb, dtype=float)
         vs30 = np.asarray(ctx.vs30, dtype=float)
+        z1pt0 = (np.asarray(ctx.z1pt0, dtype=float) if self.basin and ctx.has("z1pt0")
+                 else np.full_like(vs30, np.nan))
         mechanism = _get_mechanism(np.asarray(ctx.rake, dtype=float))
         c_pga = COEFFS[PGA()]
         pga_rock = np.exp(_get_magnitude_term(c_pga, mag, mechanism)
@@ -172,5 +219,6 @@ class BooreEtAl2014(GMPE):
             mean[m] = (_get_magnitude_term(C, mag, mechanism)
                        + _get_path_term(C, mag, rjb, self.region)
                        + _get_linear_site_term(C, vs30)
-                       + _get_nonlinear_site_term(C, vs30, pga_rock))
+                       + _get_nonlinear_site_term(C, vs30, pga_rock)
+                       + _get_basin_term(C, imt, vs30, z1pt0, self.region))
             sig[m], tau[m], phi[m] = _get_stddevs(C, mag, rjb, vs30)
