@@ -30,6 +30,7 @@ import numpy as np
 
 from toolkit.errors import InputError, UnknownName
 from toolkit.io.nrml import Node, SourceSpec, _floats, _in_range, _SourceReader
+from toolkit.io.nrml_aspect import read_aspect_ratio
 
 __all__ = ["ComplexFaultSpec", "CharacteristicSpec", "read_fault_source",
            "complex_mesh_spacing"]
@@ -158,9 +159,7 @@ def _complex_source(reader: _SourceReader, node: Node, group_trt: str | None) ->
     msr = " ".join(msr_node.value.split())
     if not msr:
         raise InputError(f"{reader.at(msr_node)}: empty <magScaleRel>")
-    ratio_node = reader.child(node, "ruptAspectRatio")
-    ratio = _in_range(reader.number(ratio_node, "ruptAspectRatio"), 0, math.inf,
-                      "ruptAspectRatio", reader.at(ratio_node), low_open=True)
+    ratio = read_aspect_ratio(reader, node)
     mfd_tag, mfd_attrib, mfd_values = reader._mfd(node)
     geom = reader.child(node, "complexFaultGeometry")
     kwargs = {"edges": _edges(reader, geom), "rake": _rake(reader, node),

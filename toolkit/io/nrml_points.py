@@ -58,6 +58,7 @@ from toolkit.io.nrml import (
     _in_range,
     _SourceReader,
 )
+from toolkit.io.nrml_aspect import read_aspect_ratio
 
 __all__ = ["read_extra_source", "MULTI_MFD_KINDS", "MultiPointSpec", "NonParametricSpec",
            "HypoSlipSpec"]
@@ -220,18 +221,15 @@ def _multi_point(reader: _SourceReader, node: Node, group_trt: str | None) -> So
     msr = " ".join(msr_node.value.split())
     if not msr:
         raise InputError(f"{reader.at(msr_node)}: empty <magScaleRel>")
-    ratio_node = reader.child(node, "ruptAspectRatio")
     geom = reader.child(node, "multiPointGeometry")
     poslist = reader.child(geom, "posList")
     points = reader._positions(poslist, "multi-point")
     kwargs: dict[str, Any] = {
         "lons": points[:, 0], "lats": points[:, 1],
-        "rupture_aspect_ratio": _in_range(
-            reader.number(ratio_node, "ruptAspectRatio"), 0, math.inf, "ruptAspectRatio",
-            reader.at(ratio_node), low_open=True),
+        "rupture_aspect_ratio": read_aspect_ratio(reader, node),
         "rupture_mesh_spacing": reader.mesh_spacing,
     }
-    kwargs.update(reader._depths(geom))
+    kwargs.update(reader._depths(geom, above_sea_level=True))
     kwargs.update(reader._distributions(node, kwargs["upper_seismogenic_depth"],
                                         kwargs["lower_seismogenic_depth"]))
     mfd_node = reader.child(node, "multiMFD")

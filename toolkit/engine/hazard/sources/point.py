@@ -38,6 +38,7 @@ import numpy as np
 
 from toolkit.engine.hazard.geo import EARTH_RADIUS, local_basis, unit_vectors
 from toolkit.engine.hazard.ruptures import RuptureBlock
+from toolkit.engine.hazard.sources.aspect_ratio import aspect_ratios, check_aspect_ratio
 from toolkit.engine.hazard.sources.base import (
     BaseSource,
     block_slices,
@@ -56,7 +57,7 @@ __all__ = ["PointSource", "rupture_dimensions"]
 
 
 def rupture_dimensions(
-    area: np.ndarray, aspect_ratio: float, dip: np.ndarray, thickness: float
+    area: np.ndarray, aspect_ratio: float | np.ndarray, dip: np.ndarray, thickness: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Length and width (km) of point-source ruptures of the given areas (km2), with the
     width capped at the seismogenic ``thickness / sin(dip)`` and the area kept."""
@@ -94,7 +95,7 @@ class _RuptureTemplates:
         self.hypo_depth = depths[h_i]
         usd, lsd = src.upper_seismogenic_depth, src.lower_seismogenic_depth
         length, width = rupture_dimensions(
-            areas[m_i, n_i], src.rupture_aspect_ratio, self.dip, lsd - usd
+            areas[m_i, n_i], aspect_ratios(src.rupture_aspect_ratio, self.mag), self.dip, lsd - usd
         )
         rdip = np.radians(self.dip)
         half_height = width * np.sin(rdip) / 2.0
@@ -178,7 +179,7 @@ class PointSource(BaseSource):
         km; ruptures stay between them.
     msr
         Magnitude-scaling relationship (``get_median_area(mag, rake)``, km2).
-    rupture_aspect_ratio : float
+    rupture_aspect_ratio : float or MagDependentAspectRatio
         Length / width.
     mfd
         Magnitude-frequency distribution (``get_annual_occurrence_rates()``).
@@ -215,11 +216,12 @@ class PointSource(BaseSource):
 
     def _init_common(self, usd, lsd, msr, aspect, nodal_planes, hypo_depths, spacing) -> None:
         where = self._where
-        self.upper_seismogenic_depth, self.lower_seismogenic_depth = check_depths(usd, lsd, where)
+        self.upper_seismogenic_depth, self.lower_seismogenic_depth = check_depths(
+            usd, lsd, where, above_sea_level=True)
         if not hasattr(msr, "get_median_area"):
             raise InputError(f"{where}: the scaling relationship {msr!r} has no get_median_area()")
         self.msr = msr
-        self.rupture_aspect_ratio = check_positive(aspect, "rupture aspect ratio", where)
+        self.rupture_aspect_ratio = check_aspect_ratio(aspect, where)
         self.rupture_mesh_spacing = check_positive(spacing, "rupture mesh spacing", where)
         self.nodal_planes = merge_pmf(nodal_planes, "nodal plane", where)
         for _, strike, dip, rake in self.nodal_planes:
