@@ -173,3 +173,11 @@ def test_point_and_area_layers_may_start_above_sea_level(tmp_path):
 def test_layers_still_checked(tmp_path, body, message):
     with pytest.raises(InputError, match=message):
         read(tmp_path, body)
+
+
+def test_fixed_dip_fraction_is_read_per_depth(tmp_path):
+    hypos = ('<hypoDepthDist><hypoDepth probability="0.5" depth="2.0"/>'
+             '<hypoDepth probability="0.5" depth="4.0" fixedDipFrac="0.75"/></hypoDepthDist>')
+    body = point().replace(DISTRIBUTIONS.splitlines()[-1], hypos)
+    (src,) = read(tmp_path, body)
+    assert sorted(map(tuple, src.hypo_depths)) == [(0.5, 2.0), (0.5, 4.0, 0.75)]

@@ -628,14 +628,14 @@ class _SourceReader:
         for hypo in hdd.findall("hypoDepth"):
             prob = self._attr(hypo, "probability", 0, 1, "hypocentral depth probability", True)
             depth = self.number(hypo, "depth", hypo.get("depth", self.label))
-            if "fixedDipFrac" in hypo.attrib:
-                raise InputError(f"{self.at(hypo)}: the fixedDipFrac attribute of <hypoDepth> "
-                                 "(rupture placed at a fixed fraction of its width) is not "
-                                 "supported yet")
             if not upper <= depth <= lower:
                 raise InputError(f"{self.at(hypo)}: hypocentral depth {depth:g} km is outside "
                                  f"the seismogenic layer [{upper:g}, {lower:g}] km")
-            depths.append((prob, depth))
+            if "fixedDipFrac" in hypo.attrib:  # hypocentre at this fraction of the width
+                depths.append((prob, depth, self._attr(hypo, "fixedDipFrac", 0, 1,
+                                                       "fixedDipFrac")))
+            else:
+                depths.append((prob, depth))
         self._check_sum([d[0] for d in depths], hdd)
         return {"nodal_planes": planes, "hypo_depths": depths}
 

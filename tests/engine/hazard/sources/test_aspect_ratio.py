@@ -161,3 +161,42 @@ def test_simple_faults_still_start_at_or_below_sea_level():
                           upper_seismogenic_depth=-1.0, lower_seismogenic_depth=10.0,
                           msr=ConstantAreaMSR(), rupture_aspect_ratio=1.0,
                           mfd=ArbitraryMFD([5.0], [1.0]), rake=0.0, rupture_mesh_spacing=1.0)
+
+
+# --------------------------------------------------------------------------- fixedDipFrac
+@pytest.mark.parametrize("frac", [0.0, 0.25, 0.5, 0.75, 1.0])
+def test_hypocentre_at_a_fixed_fraction_of_the_width(frac):
+    """An M 5 rupture (3.16 km square) dipping 60 degrees east (strike 0), hypocentre at
+    10 km in a 0-30 km layer: its top edge is frac W sin(dip) above the hypocentre, and its
+    centre is (1/2 - frac) W cos(dip) east of the hypocentre (down dip when positive)."""
+    dip = 60.0
+    src = point_source(nodal_planes=[(1.0, 0.0, dip, 90.0)], hypo_depths=[(1.0, 10.0, frac)])
+    (block,) = list(src.iter_ruptures())
+    side = np.sqrt(10.0)
+    sin, cos = np.sin(np.radians(dip)), np.cos(np.radians(dip))
+    top = 10.0 - frac * side * sin
+    np.testing.assert_allclose(block.surface.corners[0, :, 2],
+                               [top, top, top + side * sin, top + side * sin], atol=1e-9)
+    centre_lon = block.surface.corners[0, :, 0].mean()
+    # corners on spheres of radius R - depth: their mean longitude is the centre's
+    assert centre_lon * KM_PER_DEG == pytest.approx((0.5 - frac) * side * cos, abs=1e-6)
+    np.testing.assert_allclose(block.hypo, [[0.0, 0.0, 10.0]])
+
+
+def test_fixed_fraction_rupture_still_moved_into_the_layer():
+    """Hypocentre at 2 km, fraction 0.75, M 6 (10 x 10 km, dip 90): the top edge would be at
+    2 - 7.5 km; it slides down to the top of the layer (0 km); a fraction 0.25 at 28 km
+    would put the bottom at 35.5 km: it slides up to 30 km."""
+    src = point_source(mfd=ArbitraryMFD([6.0], [1.0]),
+                       hypo_depths=[(0.5, 2.0, 0.75), (0.5, 28.0, 0.25)])
+    (block,) = list(src.iter_ruptures())
+    depths = block.surface.corners[:, :, 2]
+    np.testing.assert_allclose(depths[0], [0.0, 0.0, 10.0, 10.0], atol=1e-9)
+    np.testing.assert_allclose(depths[1], [20.0, 20.0, 30.0, 30.0], atol=1e-9)
+    np.testing.assert_allclose(block.rate, [0.5, 0.5])
+
+
+@pytest.mark.parametrize("bad", [(1.0, 10.0, 1.5), (1.0, 10.0, -0.1), (1.0, 10.0, 0.5, 1.0)])
+def test_bad_fixed_fractions_are_refused(bad):
+    with pytest.raises(InputError, match="down-dip fraction in \\[0, 1\\]"):
+        point_source(hypo_depths=[bad])

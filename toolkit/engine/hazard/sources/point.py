@@ -9,7 +9,11 @@ rules (OpenQuake hazardlib ``PointSource``; Pagani et al. 2014):
 2. if :math:`W` exceeds the width available in the seismogenic layer,
    :math:`W_{max} = (z_{low} - z_{up}) / \\sin\\delta`, then :math:`W = W_{max}` and
    :math:`L = A / W` (the area is kept);
-3. the rectangle is centred on the hypocentre; if it pokes out of the seismogenic layer it is
+3. the rectangle is centred on the hypocentre, or, for a hypocentral depth with a down-dip
+   fraction :math:`f` (NRML ``fixedDipFrac``), placed along dip so that the hypocentre lies
+   :math:`f W` below its top edge (centre depth :math:`z_h + (\\tfrac12 - f) W \\sin\\delta`,
+   moved horizontally by that vertical offset over :math:`\\tan\\delta` up or down dip);
+   if it pokes out of the seismogenic layer it is
    moved along the dip direction (vertically by the overshoot :math:`\\Delta z`, horizontally
    by :math:`\\Delta z / \\tan\\delta` towards azimuth strike + 90 when moving down) until its top
    or bottom edge lies on the layer boundary; the hypocentre itself stays where it is;
@@ -80,6 +84,7 @@ class _RuptureTemplates:
         planes = np.array([p[1:] for p in src.nodal_planes], dtype=float)  # strike, dip, rake
         plane_p = np.array([p[0] for p in src.nodal_planes])
         depths = np.array([h[1] for h in src.hypo_depths], dtype=float)
+        fracs = np.array([h[2] if len(h) > 2 else 0.5 for h in src.hypo_depths], dtype=float)
         depth_p = np.array([h[0] for h in src.hypo_depths])
         m_i, n_i, h_i = np.meshgrid(
             np.arange(len(mags)), np.arange(len(planes)), np.arange(len(depths)), indexing="ij"
@@ -102,10 +107,13 @@ class _RuptureTemplates:
         half_hwidth = np.where(self.dip == 90.0, 0.0, width * np.cos(rdip) / 2.0)
         half_length = length / 2.0
         hd = self.hypo_depth
+        # centre of the rupture with the hypocentre at ``frac`` of its width from the top
+        # edge, then moved along dip into the layer; vshift is measured from the hypocentre
+        centre = hd + (1.0 - 2.0 * fracs[h_i]) * half_height
         vshift = np.where(
-            hd - half_height < usd, usd - hd + half_height,
-            np.where(hd + half_height > lsd, lsd - hd - half_height, 0.0),
-        )
+            centre - half_height < usd, usd - centre + half_height,
+            np.where(centre + half_height > lsd, lsd - centre - half_height, 0.0),
+        ) + centre - hd
         with np.errstate(divide="ignore"):
             self.hshift = np.where(self.dip == 90.0, 0.0, vshift / np.tan(rdip))
         centre_depth = hd + vshift
@@ -184,7 +192,9 @@ class PointSource(BaseSource):
     mfd
         Magnitude-frequency distribution (``get_annual_occurrence_rates()``).
     nodal_planes : sequence of (probability, strike, dip, rake)
-    hypo_depths : sequence of (probability, depth)
+    hypo_depths : sequence of (probability, depth) or (probability, depth, fraction)
+        The optional fraction (NRML ``fixedDipFrac``, default 0.5) is where the hypocentre
+        lies down the rupture's width, from its top edge (0) to its bottom edge (1).
     rupture_mesh_spacing : float
         km; kept for compatibility (planar ruptures need no mesh).
     """
@@ -230,7 +240,11 @@ class PointSource(BaseSource):
             check_dip(dip, where)
             check_rake(rake, where)
         self.hypo_depths = merge_pmf(hypo_depths, "hypocentral depth", where)
-        for _, depth in self.hypo_depths:
+        for _, depth, *frac in self.hypo_depths:
+            if len(frac) > 1 or (frac and not 0.0 <= frac[0] <= 1.0):
+                raise InputError(f"{where}: a hypocentral depth is (probability, depth) or "
+                                 "(probability, depth, down-dip fraction in [0, 1]), got "
+                                 f"{(_, depth, *frac)}")
             if not self.upper_seismogenic_depth <= depth <= self.lower_seismogenic_depth:
                 raise InputError(
                     f"{where}: hypocentral depth {depth} km is outside the seismogenic layer "
