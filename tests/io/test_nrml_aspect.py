@@ -181,3 +181,29 @@ def test_fixed_dip_fraction_is_read_per_depth(tmp_path):
     body = point().replace(DISTRIBUTIONS.splitlines()[-1], hypos)
     (src,) = read(tmp_path, body)
     assert sorted(map(tuple, src.hypo_depths)) == [(0.5, 2.0), (0.5, 4.0, 0.75)]
+
+
+def test_shift_hypo_reaches_point_area_and_multi_point_sources(tmp_path):
+    multi = point().replace("pointSource", "multiPointSource").replace(
+        "<pointGeometry>\n  <gml:Point><gml:pos>0.0 0.0</gml:pos></gml:Point>",
+        "<multiPointGeometry>\n  <gml:posList>0.0 0.0 0.1 0.1</gml:posList>").replace(
+        "</pointGeometry>", "</multiPointGeometry>").replace('id="p"', 'id="m"').replace(
+        MFD, '<multiMFD kind="truncGutenbergRichterMFD" size="2"><a_val>3.0 3.0</a_val>'
+        "<b_val>1.0</b_val><min_mag>5.0</min_mag><max_mag>6.0</max_mag></multiMFD>")
+    path = tmp_path / "model.xml"
+    path.write_text(HEAD + point() + area("0.0") + multi + simple_fault() + TAIL)
+    params = SimpleNamespace(**vars(PARAMS), shift_hypo=True)
+    sources = read_source_model(path, params=params).sources
+    assert [getattr(s, "shift_hypo", None) for s in sources] == [True, True, True, None]
+    plain = read_source_model(path, params=PARAMS).sources
+    assert [getattr(s, "shift_hypo", None) for s in plain] == [False, False, False, None]
+
+
+def test_shift_hypo_with_a_hypo_list_is_refused(tmp_path):
+    hypos = ('<hypoList><hypo alongStrike="0.5" downDip="0.5" weight="1.0"/></hypoList>'
+             "\n</pointSource>")
+    path = tmp_path / "model.xml"
+    path.write_text(HEAD + point().replace("</pointSource>", hypos) + TAIL)
+    params = SimpleNamespace(**vars(PARAMS), shift_hypo=True)
+    with pytest.raises(InputError, match="hypoList together with shift_hypo = true"):
+        read_source_model(path, params=params)

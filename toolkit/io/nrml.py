@@ -568,6 +568,8 @@ class _SourceReader:
             "rupture_aspect_ratio": read_aspect_ratio(self, node),
             "rupture_mesh_spacing": self.mesh_spacing,
         }
+        if kind in ("pointSource", "areaSource") and _job_value(self.params, "shift_hypo", False):
+            kwargs["shift_hypo"] = True  # hypocentres at their rupture's mid-depth
         mfd_tag, mfd_attrib, mfd_values = self._mfd(node)
         if kind == "pointSource":
             kwargs.update(self._point(node))

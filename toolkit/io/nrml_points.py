@@ -56,6 +56,7 @@ from toolkit.io.nrml import (
     SourceSpec,
     _floats,
     _in_range,
+    _job_value,
     _SourceReader,
 )
 from toolkit.io.nrml_aspect import read_aspect_ratio
@@ -204,6 +205,9 @@ def _hypo_slip(reader: _SourceReader, node: Node, inner: SourceSpec) -> SourceSp
                               reader.at(slip))
             slips.append((angle, _weight(reader, slip)))
         _check_total(reader, slip_node, [s[1] for s in slips])
+    if hypos and isinstance(inner.kwargs, dict) and inner.kwargs.get("shift_hypo"):
+        raise InputError(f"{reader.at(hypo_node)}: a hypoList together with shift_hypo = true "
+                         "in the job.ini is not supported")
     geometry = inner.kwargs.get("geometry") if isinstance(inner.kwargs, dict) else None
     if hypos and isinstance(geometry, dict) and geometry.get("kind") == "planar" and len(
             geometry.get("corners", ())) > 1:
@@ -229,6 +233,8 @@ def _multi_point(reader: _SourceReader, node: Node, group_trt: str | None) -> So
         "rupture_aspect_ratio": read_aspect_ratio(reader, node),
         "rupture_mesh_spacing": reader.mesh_spacing,
     }
+    if _job_value(reader.params, "shift_hypo", False):
+        kwargs["shift_hypo"] = True  # hypocentres at their rupture's mid-depth
     kwargs.update(reader._depths(geom, above_sea_level=True))
     kwargs.update(reader._distributions(node, kwargs["upper_seismogenic_depth"],
                                         kwargs["lower_seismogenic_depth"]))

@@ -124,6 +124,8 @@ class _RuptureTemplates:
              self.strike + 180.0 - theta], axis=1,
         )  # (K, 4): TL, TR, BR, BL
         top, bottom = centre_depth - half_height, centre_depth + half_height
+        if getattr(src, "shift_hypo", False):  # job.ini shift_hypo: hypocentre at mid-depth
+            self.hypo_depth = centre_depth
         self.corner_depth = np.stack([top, top, bottom, bottom], axis=1)
         self.length, self.width = length, width
 
@@ -197,6 +199,10 @@ class PointSource(BaseSource):
         lies down the rupture's width, from its top edge (0) to its bottom edge (1).
     rupture_mesh_spacing : float
         km; kept for compatibility (planar ruptures need no mesh).
+    shift_hypo : bool
+        OpenQuake's job.ini ``shift_hypo``: the hypocentre depth of each rupture becomes the
+        depth of the rupture's centre after its placement in the layer (longitude and
+        latitude stay those of the point); False keeps the listed hypocentral depth.
     """
 
     kind = "pointSource"
@@ -216,6 +222,7 @@ class PointSource(BaseSource):
         nodal_planes: Sequence[Sequence[float]],
         hypo_depths: Sequence[Sequence[float]],
         rupture_mesh_spacing: float = 5.0,
+        shift_hypo: bool = False,
     ) -> None:
         super().__init__(source_id, name, trt, mfd)
         self.lon, self.lat = float(lon), float(lat)
@@ -223,6 +230,7 @@ class PointSource(BaseSource):
             raise InputError(f"{self._where}: location ({lon}, {lat}) is out of range")
         self._init_common(upper_seismogenic_depth, lower_seismogenic_depth, msr,
                           rupture_aspect_ratio, nodal_planes, hypo_depths, rupture_mesh_spacing)
+        self.shift_hypo = bool(shift_hypo)
 
     def _init_common(self, usd, lsd, msr, aspect, nodal_planes, hypo_depths, spacing) -> None:
         where = self._where

@@ -1,4 +1,5 @@
-"""Magnitude-dependent aspect ratios and point sources whose layer starts above sea level."""
+"""Source options: magnitude-dependent aspect ratios, layers above sea level, fixedDipFrac
+and shift_hypo."""
 
 from __future__ import annotations
 
@@ -200,3 +201,25 @@ def test_fixed_fraction_rupture_still_moved_into_the_layer():
 def test_bad_fixed_fractions_are_refused(bad):
     with pytest.raises(InputError, match="down-dip fraction in \\[0, 1\\]"):
         point_source(hypo_depths=[bad])
+
+
+# --------------------------------------------------------------------------- shift_hypo
+def test_shift_hypo_puts_the_hypocentre_at_the_rupture_mid_depth():
+    """Layer 1-11 km, dip 60, hypocentres at 2 and 10 km: an M 6 rupture (10 x 10 km,
+    8.66 km tall) is moved into the layer, so its centre lies at 1 + 4.33 and 11 - 4.33 km.
+    With shift_hypo the hypocentre depth is that centre depth (longitude and latitude stay
+    at the point); a small M 4 rupture fits and keeps its depth."""
+    kwargs = dict(upper_seismogenic_depth=1.0, lower_seismogenic_depth=11.0,
+                  mfd=ArbitraryMFD([4.0, 6.0], [1.0, 1.0]),
+                  nodal_planes=[(1.0, 0.0, 60.0, 0.0)], hypo_depths=[(0.5, 2.0), (0.5, 10.0)])
+    fixed = point_source(**kwargs)
+    shifted = point_source(shift_hypo=True, **kwargs)
+    (a,) = list(fixed.iter_ruptures())
+    (b,) = list(shifted.iter_ruptures())
+    half = 10.0 * np.sin(np.radians(60.0)) / 2.0
+    np.testing.assert_allclose(a.hypo[:, 2], [2.0, 10.0, 2.0, 10.0])
+    np.testing.assert_allclose(b.hypo[:, 2], [2.0, 10.0, 1.0 + half, 11.0 - half], atol=1e-9)
+    np.testing.assert_allclose(b.hypo[:, :2], 0.0)
+    np.testing.assert_allclose(b.surface.xyz, a.surface.xyz)  # the surfaces do not move
+    np.testing.assert_allclose(b.surface.corners[:, :, 2].mean(axis=1), b.hypo[:, 2],
+                               atol=1e-9)
