@@ -371,7 +371,7 @@ def test_ini_syntax_comments_colons_and_case(tmp_path):
     ("quantile_hazard_curves", "0.5", None),
     ("reqv_file", "reqv.hdf5", r"reqv_file \(equivalent-distance .*\) is not supported yet"),
     ("amplification_csv", "amp.csv", "amplification_csv .* is not supported yet"),
-    ("shift_hypo", "true", "shift_hypo = true .* is not supported yet"),
+    ("shift_hypo", "maybe", "shift_hypo must be"),
 ])
 def test_invalid_values(tmp_path, key, value, match):
     changes = {key: value}
@@ -382,6 +382,11 @@ def test_invalid_values(tmp_path, key, value, match):
     with pytest.raises(InputError, match=match) as info:
         read_quiet(path)
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, False), ("true", True), ("false", False)])
+def test_shift_hypo(tmp_path, value, expected):
+    assert read_quiet(write_job(tmp_path, shift_hypo=value)).shift_hypo is expected
 
 
 @pytest.mark.parametrize("key", ["source_model_logic_tree_file", "investigation_time",

@@ -228,8 +228,8 @@ def test_duplicate_source_id_across_files(classical):
      r"line 19, source 'P1': the probabilities of <hypoDepthDist> sum to 0.9, not 1"),
     ('depth="10"/>', 'depth="25"/>', r"line 21, source 'P1': hypocentral depth 25 km is "
                                      r"outside the seismogenic layer \[2, 20\] km"),
-    ('depth="10"/>', 'depth="10" fixedDipFrac="0.5"/>',
-     r"line 21, source 'P1': the fixedDipFrac attribute of <hypoDepth> .* is not supported"),
+    ('depth="10"/>', 'depth="10" fixedDipFrac="1.5"/>',
+     r"line 21, source 'P1': fixedDipFrac must be in \[0, 1\], got 1.5"),
     ('dip="60" rake="-90"', 'dip="0" rake="-90"', r"line 17, source 'P1': dip must be in "
                                                   r"\(0, 90\], got 0"),
     ('rake="-90"', 'rake="-200"', r"line 17, source 'P1': rake must be in \[-180, 180\]"),

@@ -157,7 +157,8 @@ def test_bad_complex_fault_sources(tmp_path, old, new, message):
 
 
 @pytest.mark.parametrize(("surface", "message"), [
-    ("<kiteSurface/>", "found <kiteSurface>.*not supported yet"),
+    ("<kiteSurface/>", "only <kiteSurface> elements of 2 profiles .* got 0"),
+    ("<griddedSurface/>", "found <griddedSurface>.*not supported yet"),
     ("", "found nothing"),
     (SIMPLE + EDGES, "found <simpleFaultGeometry>, <complexFaultGeometry>"),
     (PLANES.replace('depth="0.0"', 'depth="20.0"'),

@@ -160,6 +160,8 @@ class JobParams:
         Magnitude bin width of truncated Gutenberg-Richter MFDs.
     area_source_discretization : float or None
         km.
+    shift_hypo : bool
+        Point-source hypocentres at the depth of their rupture's centre (``shift_hypo``).
     sites : ndarray of shape (n, 3) or None
         lon, lat, depth (km, positive down) from ``sites``.
     sites_csv : Path or None
@@ -272,6 +274,7 @@ class JobParams:
     rupture_mesh_spacing: float = 5.0
     width_of_mfd_bin: float | None = None
     area_source_discretization: float | None = None
+    shift_hypo: bool = False
     sites: np.ndarray | None = None
     sites_csv: Path | None = None
     reference_vs30_type: str = "inferred"
@@ -864,6 +867,7 @@ def read_job_ini(
         rupture_mesh_spacing=r.number("rupture_mesh_spacing", default=5.0, positive=True),
         width_of_mfd_bin=r.number("width_of_mfd_bin", positive=True),
         area_source_discretization=r.number("area_source_discretization", positive=True),
+        shift_hypo=r.boolean("shift_hypo", False),
         sites=r.sites(),
         sites_csv=r.path_("sites_csv"),
         reference_vs30_type=vs30_type,
@@ -1263,6 +1267,3 @@ def _check_not_implemented(values: dict[str, str], r: _Reader) -> None:
     for key, what in NOT_IMPLEMENTED.items():
         if values.get(key, "").strip():
             raise InputError(f"{r.where(key)}: {key} ({what}) is not supported yet")
-    if r.boolean("shift_hypo", False):
-        raise InputError(f"{r.where('shift_hypo')}: shift_hypo = true (hypocentres moved to "
-                         "the hypoList positions of point sources) is not supported yet")

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.errors import InputError, UnknownName
+from toolkit.io.nrml_aspect import read_aspect_ratio
 
 __all__ = [
     "Node",
@@ -559,13 +560,12 @@ class _SourceReader:
         msr = " ".join(msr_node.value.split())
         if not msr:
             raise InputError(f"{self.at(msr_node)}: empty <magScaleRel>")
-        ratio_node = self.child(node, "ruptAspectRatio")
         kwargs: dict[str, Any] = {
-            "rupture_aspect_ratio": _in_range(
-                self.number(ratio_node, "ruptAspectRatio"), 0, math.inf, "ruptAspectRatio",
-                self.at(ratio_node), low_open=True),
+            "rupture_aspect_ratio": read_aspect_ratio(self, node),
             "rupture_mesh_spacing": self.mesh_spacing,
         }
+        if kind in ("pointSource", "areaSource") and _job_value(self.params, "shift_hypo", False):
+            kwargs["shift_hypo"] = True  # hypocentres at their rupture's mid-depth
         mfd_tag, mfd_attrib, mfd_values = self._mfd(node)
         if kind == "pointSource":
             kwargs.update(self._point(node))
@@ -590,12 +590,14 @@ class _SourceReader:
                   for child in mfd.children}
         return mfd.tag, dict(mfd.attrib), values
 
-    def _depths(self, geom: Node) -> dict[str, float]:
+    def _depths(self, geom: Node, above_sea_level: bool = False) -> dict[str, float]:
+        """Seismogenic depths (km); a negative upper depth (above sea level) only where
+        ``above_sea_level`` (point, area and multi-point sources, as in OpenQuake)."""
         upper_node = self.child(geom, "upperSeismoDepth")
         lower_node = self.child(geom, "lowerSeismoDepth")
         upper = self.number(upper_node, "upperSeismoDepth")
         lower = self.number(lower_node, "lowerSeismoDepth")
-        if upper < 0:
+        if upper < 0 and not above_sea_level:
             raise InputError(f"{self.at(upper_node)}: upperSeismoDepth must be >= 0 km, "
                              f"got {upper:g}")
         if lower <= upper:
@@ -624,14 +626,14 @@ class _SourceReader:
         for hypo in hdd.findall("hypoDepth"):
             prob = self._attr(hypo, "probability", 0, 1, "hypocentral depth probability", True)
             depth = self.number(hypo, "depth", hypo.get("depth", self.label))
-            if "fixedDipFrac" in hypo.attrib:
-                raise InputError(f"{self.at(hypo)}: the fixedDipFrac attribute of <hypoDepth> "
-                                 "(rupture placed at a fixed fraction of its width) is not "
-                                 "supported yet")
             if not upper <= depth <= lower:
                 raise InputError(f"{self.at(hypo)}: hypocentral depth {depth:g} km is outside "
                                  f"the seismogenic layer [{upper:g}, {lower:g}] km")
-            depths.append((prob, depth))
+            if "fixedDipFrac" in hypo.attrib:  # hypocentre at this fraction of the width
+                depths.append((prob, depth, self._attr(hypo, "fixedDipFrac", 0, 1,
+                                                       "fixedDipFrac")))
+            else:
+                depths.append((prob, depth))
         self._check_sum([d[0] for d in depths], hdd)
         return {"nodal_planes": planes, "hypo_depths": depths}
 
@@ -665,7 +667,7 @@ class _SourceReader:
             raise InputError(f"{self.at(pos)}: gml:pos must hold one 'longitude latitude' "
                              f"pair, got {pos.value!r}")
         out: dict[str, Any] = {"lon": float(coords[0, 0]), "lat": float(coords[0, 1])}
-        out.update(self._depths(geom))
+        out.update(self._depths(geom, above_sea_level=True))
         out.update(self._distributions(node, out["upper_seismogenic_depth"],
                                        out["lower_seismogenic_depth"]))
         return out
@@ -687,7 +689,7 @@ class _SourceReader:
                              f"got {len(polygon)}")
         out: dict[str, Any] = {"polygon": polygon,
                                "area_discretization": float(self.area_discretization)}
-        out.update(self._depths(geom))
+        out.update(self._depths(geom, above_sea_level=True))
         out.update(self._distributions(node, out["upper_seismogenic_depth"],
                                        out["lower_seismogenic_depth"]))
         return out

@@ -30,6 +30,8 @@ import numpy as np
 
 from toolkit.errors import InputError, UnknownName
 from toolkit.io.nrml import Node, SourceSpec, _floats, _in_range, _SourceReader
+from toolkit.io.nrml_aspect import read_aspect_ratio
+from toolkit.io.nrml_kite import kite_corners
 
 __all__ = ["ComplexFaultSpec", "CharacteristicSpec", "read_fault_source",
            "complex_mesh_spacing"]
@@ -158,9 +160,7 @@ def _complex_source(reader: _SourceReader, node: Node, group_trt: str | None) ->
     msr = " ".join(msr_node.value.split())
     if not msr:
         raise InputError(f"{reader.at(msr_node)}: empty <magScaleRel>")
-    ratio_node = reader.child(node, "ruptAspectRatio")
-    ratio = _in_range(reader.number(ratio_node, "ruptAspectRatio"), 0, math.inf,
-                      "ruptAspectRatio", reader.at(ratio_node), low_open=True)
+    ratio = read_aspect_ratio(reader, node)
     mfd_tag, mfd_attrib, mfd_values = reader._mfd(node)
     geom = reader.child(node, "complexFaultGeometry")
     kwargs = {"edges": _edges(reader, geom), "rake": _rake(reader, node),
@@ -201,13 +201,14 @@ def _surface(reader: _SourceReader, surface: Node) -> dict[str, Any]:
     if tags == ["complexFaultGeometry"]:
         return {"kind": "complex", "edges": _edges(reader, surface.children[0]),
                 "mesh_spacing": _spacing(reader)}
-    if tags and all(tag == "planarSurface" for tag in tags):
-        return {"kind": "planar", "corners": np.array([_plane(reader, p)
-                                                       for p in surface.children])}
+    if tags and all(tag in ("planarSurface", "kiteSurface") for tag in tags):
+        return {"kind": "planar", "corners": np.array([
+            kite_corners(reader, p, reader.mesh_spacing) if p.tag == "kiteSurface"
+            else _plane(reader, p) for p in surface.children])}
     found = ", ".join(f"<{t}>" for t in tags) or "nothing"
     raise InputError(f"{reader.at(surface)}: <surface> must hold one <simpleFaultGeometry>, "
-                     f"one <complexFaultGeometry> or one or more <planarSurface>; found {found}"
-                     " (kiteSurface and griddedSurface are not supported yet)")
+                     f"one <complexFaultGeometry> or one or more <planarSurface> or two-profile "
+                     f"<kiteSurface>; found {found} (griddedSurface is not supported yet)")
 
 
 def _plane(reader: _SourceReader, plane: Node) -> np.ndarray:

@@ -56,8 +56,10 @@ from toolkit.io.nrml import (
     SourceSpec,
     _floats,
     _in_range,
+    _job_value,
     _SourceReader,
 )
+from toolkit.io.nrml_aspect import read_aspect_ratio
 
 __all__ = ["read_extra_source", "MULTI_MFD_KINDS", "MultiPointSpec", "NonParametricSpec",
            "HypoSlipSpec"]
@@ -203,6 +205,9 @@ def _hypo_slip(reader: _SourceReader, node: Node, inner: SourceSpec) -> SourceSp
                               reader.at(slip))
             slips.append((angle, _weight(reader, slip)))
         _check_total(reader, slip_node, [s[1] for s in slips])
+    if hypos and isinstance(inner.kwargs, dict) and inner.kwargs.get("shift_hypo"):
+        raise InputError(f"{reader.at(hypo_node)}: a hypoList together with shift_hypo = true "
+                         "in the job.ini is not supported")
     geometry = inner.kwargs.get("geometry") if isinstance(inner.kwargs, dict) else None
     if hypos and isinstance(geometry, dict) and geometry.get("kind") == "planar" and len(
             geometry.get("corners", ())) > 1:
@@ -220,18 +225,17 @@ def _multi_point(reader: _SourceReader, node: Node, group_trt: str | None) -> So
     msr = " ".join(msr_node.value.split())
     if not msr:
         raise InputError(f"{reader.at(msr_node)}: empty <magScaleRel>")
-    ratio_node = reader.child(node, "ruptAspectRatio")
     geom = reader.child(node, "multiPointGeometry")
     poslist = reader.child(geom, "posList")
     points = reader._positions(poslist, "multi-point")
     kwargs: dict[str, Any] = {
         "lons": points[:, 0], "lats": points[:, 1],
-        "rupture_aspect_ratio": _in_range(
-            reader.number(ratio_node, "ruptAspectRatio"), 0, math.inf, "ruptAspectRatio",
-            reader.at(ratio_node), low_open=True),
+        "rupture_aspect_ratio": read_aspect_ratio(reader, node),
         "rupture_mesh_spacing": reader.mesh_spacing,
     }
-    kwargs.update(reader._depths(geom))
+    if _job_value(reader.params, "shift_hypo", False):
+        kwargs["shift_hypo"] = True  # hypocentres at their rupture's mid-depth
+    kwargs.update(reader._depths(geom, above_sea_level=True))
     kwargs.update(reader._distributions(node, kwargs["upper_seismogenic_depth"],
                                         kwargs["lower_seismogenic_depth"]))
     mfd_node = reader.child(node, "multiMFD")

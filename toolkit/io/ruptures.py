@@ -19,7 +19,8 @@ Every rupture element holds ``<magnitude>``, ``<rake>`` and
     deeper than the top edge and lie on its right (Aki & Richards' convention). Surface:
     :class:`~toolkit.engine.hazard.surfaces.PlanarSurfaces`.
 ``multiPlanesRupture``
-    two or more ``<planarSurface>``; surface:
+    two or more ``<planarSurface>`` and/or two-profile ``<kiteSurface>`` (quadrilaterals, see
+    :mod:`toolkit.io.nrml_kite`); surface:
     :class:`~toolkit.engine.hazard.multi_surface.MultiSurfaces` (``rrup``, ``rjb``: closest
     plane; ``rx``, ``ry0``: GC2 over the planes' top edges).
 ``simpleFaultRupture``
@@ -73,6 +74,7 @@ from toolkit.engine.hazard.sources.simple_fault import simple_fault_mesh
 from toolkit.engine.hazard.surfaces import MeshSurfaces, PlanarSurfaces
 from toolkit.errors import InputError, UnknownName
 from toolkit.io.nrml import Node, _float, _floats, _in_range, _SourceReader, read_nrml
+from toolkit.io.nrml_kite import kite_corners
 
 __all__ = [
     "SUPPORTED_RUPTURES",
@@ -169,9 +171,14 @@ def _mesh_spacing(value: Any, where: str) -> float:
 
 
 # --------------------------------------------------------------------------- geometries
-def _planar(reader: _Reader, node: Node) -> tuple[np.ndarray, float, float]:
-    """Corners (4, 3) in PlanarSurfaces order, strike and dip of a <planarSurface>."""
-    corners = np.array([reader.corner(reader.child(node, name)) for name in _CORNERS])
+def _planar(reader: _Reader, node: Node,
+            spacing: float | None = None) -> tuple[np.ndarray, float, float]:
+    """Corners (4, 3) in PlanarSurfaces order, strike and dip of a <planarSurface> (or of a
+    two-profile <kiteSurface>, see :mod:`toolkit.io.nrml_kite`)."""
+    if node.tag == "kiteSurface":
+        corners = kite_corners(reader, node, spacing)
+    else:
+        corners = np.array([reader.corner(reader.child(node, name)) for name in _CORNERS])
     tl, tr, br, bl = corners
     where = reader.at(node)
     for top, bottom, side in ((tl, bl, "left"), (tr, br, "right")):
@@ -214,10 +221,11 @@ def _single_plane(reader: _Reader, node: Node, spacing: float) -> Surfaces:
 
 
 def _multi_planes(reader: _Reader, node: Node, spacing: float) -> Surfaces:
-    surfaces = node.findall("planarSurface")
+    surfaces = [c for c in node.children if c.tag in ("planarSurface", "kiteSurface")]
     if not surfaces:
-        raise InputError(f"{reader.at(node)}: <multiPlanesRupture> has no <planarSurface>")
-    planes = [_planar(reader, s) for s in surfaces]
+        raise InputError(f"{reader.at(node)}: <multiPlanesRupture> has no <planarSurface> "
+                         "or <kiteSurface>")
+    planes = [_planar(reader, s, spacing) for s in surfaces]
     corners = np.array([p[0] for p in planes])
     planar = PlanarSurfaces(corners, [p[1] for p in planes], [p[2] for p in planes])
     return MultiSurfaces([planar])

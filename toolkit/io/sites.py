@@ -52,6 +52,10 @@ COORDINATE_DECIMALS = 5
 def read_sites_csv(path: str | Path) -> np.ndarray:
     """Read a sites CSV into an array of shape (n, 3): lon, lat, depth (km, default 0).
 
+    Sites of a file with a header stay in the file's order; those of a file without a header
+    are sorted by longitude, then latitude, as OpenQuake 3.26 orders them (measured
+    black-box: its outputs list such sites in that order).
+
     Raises
     ------
     InputError
@@ -73,7 +77,8 @@ def read_sites_csv(path: str | Path) -> np.ndarray:
         raise InputError(f"{path}: the sites file is empty: at least one site is needed")
     columns = {"lon": 0, "lat": 1, "depth": 2}
     first_line, first = rows[0]
-    if not _is_number(first[0]):
+    headerless = _is_number(first[0])
+    if not headerless:
         header = [cell.strip().lower() for cell in first]
         if "lon" not in header or "lat" not in header:
             raise InputError(f"{path} line {first_line}: the header must name the columns "
@@ -96,6 +101,8 @@ def read_sites_csv(path: str | Path) -> np.ndarray:
         if abs(out[i, 0]) > 180 or abs(out[i, 1]) > 90:
             raise InputError(f"{path} line {line}: site ({out[i, 0]:g}, {out[i, 1]:g}) is out "
                              "of range (lon in [-180, 180], lat in [-90, 90])")
+    if headerless:
+        out = out[np.lexsort((out[:, 1], out[:, 0]))]
     return out
 
 

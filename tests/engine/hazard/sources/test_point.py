@@ -205,7 +205,7 @@ def test_bounding_box_covers_every_rupture():
         (dict(nodal_planes=[(1.0, 0, 0, 0)]), "dip must be in"),
         (dict(nodal_planes=[(1.0, 0, 90, 200)]), "rake must be in"),
         (dict(hypo_depths=[(1.0, 11.0)]), "outside the seismogenic layer"),
-        (dict(upper_seismogenic_depth=10.0), "0 <= upper < lower"),
+        (dict(upper_seismogenic_depth=10.0), "satisfy upper < lower"),
         (dict(rupture_aspect_ratio=0.0), "aspect ratio must be positive"),
         (dict(lat=95.0), "out of range"),
         (dict(hypo_depths=[]), "distribution is empty"),

@@ -55,6 +55,7 @@ class AreaSource(PointSource):
         nodal_planes: Sequence[Sequence[float]],
         hypo_depths: Sequence[Sequence[float]],
         rupture_mesh_spacing: float = 5.0,
+        shift_hypo: bool = False,
     ) -> None:
         BaseSource.__init__(self, source_id, name, trt, mfd)
         polygon = np.asarray(polygon, dtype=float)
@@ -69,6 +70,7 @@ class AreaSource(PointSource):
         )
         self._init_common(upper_seismogenic_depth, lower_seismogenic_depth, msr,
                           rupture_aspect_ratio, nodal_planes, hypo_depths, rupture_mesh_spacing)
+        self.shift_hypo = bool(shift_hypo)
         self._grid: tuple[np.ndarray, np.ndarray] | None = None
         self._n_total: int | None = None  # set on the parts made by split()
         # the point-source attributes of the base class, for code that inspects them

@@ -71,10 +71,16 @@ def merge_pmf(pairs: Sequence[Sequence[float]], what: str, where: str) -> list[t
     return [(prob, *key) for key, prob in merged.items()]
 
 
-def check_depths(usd: float, lsd: float, where: str) -> tuple[float, float]:
+def check_depths(usd: float, lsd: float, where: str,
+                 above_sea_level: bool = False) -> tuple[float, float]:
+    """Check a seismogenic layer: finite depths (km), upper < lower, and upper >= 0 unless
+    ``above_sea_level`` (point and area sources may start above sea level, as in OpenQuake:
+    a negative depth is a height in km)."""
     usd, lsd = float(usd), float(lsd)
-    if not (np.isfinite(usd) and np.isfinite(lsd)) or usd < 0 or lsd <= usd:
-        raise InputError(f"{where}: seismogenic depths must satisfy 0 <= upper < lower, "
+    floor = -np.inf if above_sea_level else 0.0
+    if not (np.isfinite(usd) and np.isfinite(lsd)) or usd < floor or lsd <= usd:
+        bound = "" if above_sea_level else "0 <= "
+        raise InputError(f"{where}: seismogenic depths must satisfy {bound}upper < lower, "
                          f"got upper={usd}, lower={lsd}")
     return usd, lsd
 

@@ -68,6 +68,7 @@ import numpy as np
 from toolkit.engine.hazard.complex_fault import complex_fault_mesh
 from toolkit.engine.hazard.geo import bounding_box
 from toolkit.engine.hazard.ruptures import RuptureBlock
+from toolkit.engine.hazard.sources.aspect_ratio import aspect_ratios, check_aspect_ratio
 from toolkit.engine.hazard.sources.base import (
     BaseSource,
     check_positive,
@@ -293,7 +294,7 @@ class ComplexFaultSource(BaseSource):
         lon, lat, depth (km) of the top edge, any intermediate edges and the bottom edge.
     msr
         Magnitude-scaling relationship (``get_median_area(mag, rake)``, km2).
-    rupture_aspect_ratio : float
+    rupture_aspect_ratio : float or MagDependentAspectRatio
         Length / width.
     mfd
         Magnitude-frequency distribution.
@@ -323,8 +324,7 @@ class ComplexFaultSource(BaseSource):
         if not hasattr(msr, "get_median_area"):
             raise InputError(f"{where}: the scaling relationship {msr!r} has no get_median_area()")
         self.msr = msr
-        self.rupture_aspect_ratio = check_positive(rupture_aspect_ratio, "rupture aspect ratio",
-                                                   where)
+        self.rupture_aspect_ratio = check_aspect_ratio(rupture_aspect_ratio, where)
         self.rake = check_rake(rake, where)
         self.complex_fault_mesh_spacing = check_positive(
             complex_fault_mesh_spacing, "complex fault mesh spacing", where)
@@ -352,7 +352,7 @@ class ComplexFaultSource(BaseSource):
             if self._cells is None:
                 self._cells = cell_dimensions(self.mesh)
             area = float(median_areas(self.msr, np.array([mag]), self.rake)[0])
-            length = np.sqrt(area * self.rupture_aspect_ratio)
+            length = np.sqrt(area * float(aspect_ratios(self.rupture_aspect_ratio, np.array(mag))))
             self._windows[key] = float_windows(*self._cells, area, length)
         return self._windows[key]
 

@@ -79,6 +79,7 @@ class MultiPointSource(PointSource):
         nodal_planes: Sequence[Sequence[float]],
         hypo_depths: Sequence[Sequence[float]],
         rupture_mesh_spacing: float = 5.0,
+        shift_hypo: bool = False,
     ) -> None:
         self.source_id = str(source_id)
         lons = np.atleast_1d(np.asarray(lons, dtype=float))
@@ -101,6 +102,7 @@ class MultiPointSource(PointSource):
         BaseSource.__init__(self, source_id, name, trt, _TotalMFD(self._bins))
         self._init_common(upper_seismogenic_depth, lower_seismogenic_depth, msr,
                           rupture_aspect_ratio, nodal_planes, hypo_depths, rupture_mesh_spacing)
+        self.shift_hypo = bool(shift_hypo)
         self.lon, self.lat = float(lons.mean()), float(lats.mean())
 
     def __len__(self) -> int:
@@ -118,7 +120,7 @@ class MultiPointSource(PointSource):
             PointSource(f"{self.source_id}:{i}", self.name, self.trt, lon, lat,
                         self.upper_seismogenic_depth, self.lower_seismogenic_depth, self.msr,
                         self.rupture_aspect_ratio, mfd, self.nodal_planes, self.hypo_depths,
-                        self.rupture_mesh_spacing)
+                        self.rupture_mesh_spacing, self.shift_hypo)
             for i, (lon, lat, mfd) in enumerate(zip(self._lons, self._lats, self.mfds, strict=True))
         ]
 

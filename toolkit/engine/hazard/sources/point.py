@@ -9,7 +9,11 @@ rules (OpenQuake hazardlib ``PointSource``; Pagani et al. 2014):
 2. if :math:`W` exceeds the width available in the seismogenic layer,
    :math:`W_{max} = (z_{low} - z_{up}) / \\sin\\delta`, then :math:`W = W_{max}` and
    :math:`L = A / W` (the area is kept);
-3. the rectangle is centred on the hypocentre; if it pokes out of the seismogenic layer it is
+3. the rectangle is centred on the hypocentre, or, for a hypocentral depth with a down-dip
+   fraction :math:`f` (NRML ``fixedDipFrac``), placed along dip so that the hypocentre lies
+   :math:`f W` below its top edge (centre depth :math:`z_h + (\\tfrac12 - f) W \\sin\\delta`,
+   moved horizontally by that vertical offset over :math:`\\tan\\delta` up or down dip);
+   if it pokes out of the seismogenic layer it is
    moved along the dip direction (vertically by the overshoot :math:`\\Delta z`, horizontally
    by :math:`\\Delta z / \\tan\\delta` towards azimuth strike + 90 when moving down) until its top
    or bottom edge lies on the layer boundary; the hypocentre itself stays where it is;
@@ -38,6 +42,7 @@ import numpy as np
 
 from toolkit.engine.hazard.geo import EARTH_RADIUS, local_basis, unit_vectors
 from toolkit.engine.hazard.ruptures import RuptureBlock
+from toolkit.engine.hazard.sources.aspect_ratio import aspect_ratios, check_aspect_ratio
 from toolkit.engine.hazard.sources.base import (
     BaseSource,
     block_slices,
@@ -56,7 +61,7 @@ __all__ = ["PointSource", "rupture_dimensions"]
 
 
 def rupture_dimensions(
-    area: np.ndarray, aspect_ratio: float, dip: np.ndarray, thickness: float
+    area: np.ndarray, aspect_ratio: float | np.ndarray, dip: np.ndarray, thickness: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Length and width (km) of point-source ruptures of the given areas (km2), with the
     width capped at the seismogenic ``thickness / sin(dip)`` and the area kept."""
@@ -79,6 +84,7 @@ class _RuptureTemplates:
         planes = np.array([p[1:] for p in src.nodal_planes], dtype=float)  # strike, dip, rake
         plane_p = np.array([p[0] for p in src.nodal_planes])
         depths = np.array([h[1] for h in src.hypo_depths], dtype=float)
+        fracs = np.array([h[2] if len(h) > 2 else 0.5 for h in src.hypo_depths], dtype=float)
         depth_p = np.array([h[0] for h in src.hypo_depths])
         m_i, n_i, h_i = np.meshgrid(
             np.arange(len(mags)), np.arange(len(planes)), np.arange(len(depths)), indexing="ij"
@@ -94,17 +100,20 @@ class _RuptureTemplates:
         self.hypo_depth = depths[h_i]
         usd, lsd = src.upper_seismogenic_depth, src.lower_seismogenic_depth
         length, width = rupture_dimensions(
-            areas[m_i, n_i], src.rupture_aspect_ratio, self.dip, lsd - usd
+            areas[m_i, n_i], aspect_ratios(src.rupture_aspect_ratio, self.mag), self.dip, lsd - usd
         )
         rdip = np.radians(self.dip)
         half_height = width * np.sin(rdip) / 2.0
         half_hwidth = np.where(self.dip == 90.0, 0.0, width * np.cos(rdip) / 2.0)
         half_length = length / 2.0
         hd = self.hypo_depth
+        # centre of the rupture with the hypocentre at ``frac`` of its width from the top
+        # edge, then moved along dip into the layer; vshift is measured from the hypocentre
+        centre = hd + (1.0 - 2.0 * fracs[h_i]) * half_height
         vshift = np.where(
-            hd - half_height < usd, usd - hd + half_height,
-            np.where(hd + half_height > lsd, lsd - hd - half_height, 0.0),
-        )
+            centre - half_height < usd, usd - centre + half_height,
+            np.where(centre + half_height > lsd, lsd - centre - half_height, 0.0),
+        ) + centre - hd
         with np.errstate(divide="ignore"):
             self.hshift = np.where(self.dip == 90.0, 0.0, vshift / np.tan(rdip))
         centre_depth = hd + vshift
@@ -115,6 +124,8 @@ class _RuptureTemplates:
              self.strike + 180.0 - theta], axis=1,
         )  # (K, 4): TL, TR, BR, BL
         top, bottom = centre_depth - half_height, centre_depth + half_height
+        if getattr(src, "shift_hypo", False):  # job.ini shift_hypo: hypocentre at mid-depth
+            self.hypo_depth = centre_depth
         self.corner_depth = np.stack([top, top, bottom, bottom], axis=1)
         self.length, self.width = length, width
 
@@ -178,14 +189,20 @@ class PointSource(BaseSource):
         km; ruptures stay between them.
     msr
         Magnitude-scaling relationship (``get_median_area(mag, rake)``, km2).
-    rupture_aspect_ratio : float
+    rupture_aspect_ratio : float or MagDependentAspectRatio
         Length / width.
     mfd
         Magnitude-frequency distribution (``get_annual_occurrence_rates()``).
     nodal_planes : sequence of (probability, strike, dip, rake)
-    hypo_depths : sequence of (probability, depth)
+    hypo_depths : sequence of (probability, depth) or (probability, depth, fraction)
+        The optional fraction (NRML ``fixedDipFrac``, default 0.5) is where the hypocentre
+        lies down the rupture's width, from its top edge (0) to its bottom edge (1).
     rupture_mesh_spacing : float
         km; kept for compatibility (planar ruptures need no mesh).
+    shift_hypo : bool
+        OpenQuake's job.ini ``shift_hypo``: the hypocentre depth of each rupture becomes the
+        depth of the rupture's centre after its placement in the layer (longitude and
+        latitude stay those of the point); False keeps the listed hypocentral depth.
     """
 
     kind = "pointSource"
@@ -205,6 +222,7 @@ class PointSource(BaseSource):
         nodal_planes: Sequence[Sequence[float]],
         hypo_depths: Sequence[Sequence[float]],
         rupture_mesh_spacing: float = 5.0,
+        shift_hypo: bool = False,
     ) -> None:
         super().__init__(source_id, name, trt, mfd)
         self.lon, self.lat = float(lon), float(lat)
@@ -212,14 +230,16 @@ class PointSource(BaseSource):
             raise InputError(f"{self._where}: location ({lon}, {lat}) is out of range")
         self._init_common(upper_seismogenic_depth, lower_seismogenic_depth, msr,
                           rupture_aspect_ratio, nodal_planes, hypo_depths, rupture_mesh_spacing)
+        self.shift_hypo = bool(shift_hypo)
 
     def _init_common(self, usd, lsd, msr, aspect, nodal_planes, hypo_depths, spacing) -> None:
         where = self._where
-        self.upper_seismogenic_depth, self.lower_seismogenic_depth = check_depths(usd, lsd, where)
+        self.upper_seismogenic_depth, self.lower_seismogenic_depth = check_depths(
+            usd, lsd, where, above_sea_level=True)
         if not hasattr(msr, "get_median_area"):
             raise InputError(f"{where}: the scaling relationship {msr!r} has no get_median_area()")
         self.msr = msr
-        self.rupture_aspect_ratio = check_positive(aspect, "rupture aspect ratio", where)
+        self.rupture_aspect_ratio = check_aspect_ratio(aspect, where)
         self.rupture_mesh_spacing = check_positive(spacing, "rupture mesh spacing", where)
         self.nodal_planes = merge_pmf(nodal_planes, "nodal plane", where)
         for _, strike, dip, rake in self.nodal_planes:
@@ -228,7 +248,11 @@ class PointSource(BaseSource):
             check_dip(dip, where)
             check_rake(rake, where)
         self.hypo_depths = merge_pmf(hypo_depths, "hypocentral depth", where)
-        for _, depth in self.hypo_depths:
+        for _, depth, *frac in self.hypo_depths:
+            if len(frac) > 1 or (frac and not 0.0 <= frac[0] <= 1.0):
+                raise InputError(f"{where}: a hypocentral depth is (probability, depth) or "
+                                 "(probability, depth, down-dip fraction in [0, 1]), got "
+                                 f"{(_, depth, *frac)}")
             if not self.upper_seismogenic_depth <= depth <= self.lower_seismogenic_depth:
                 raise InputError(
                     f"{where}: hypocentral depth {depth} km is outside the seismogenic layer "

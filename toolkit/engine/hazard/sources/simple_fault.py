@@ -61,6 +61,7 @@ from toolkit.engine.hazard.geo import (
     resample_line,
 )
 from toolkit.engine.hazard.ruptures import RuptureBlock
+from toolkit.engine.hazard.sources.aspect_ratio import aspect_ratios, check_aspect_ratio
 from toolkit.engine.hazard.sources.base import (
     BaseSource,
     check_depths,
@@ -169,7 +170,7 @@ class SimpleFaultSource(BaseSource):
         km.
     msr
         Magnitude-scaling relationship (``get_median_area(mag, rake)``, km2).
-    rupture_aspect_ratio : float
+    rupture_aspect_ratio : float or MagDependentAspectRatio
         Length / width.
     mfd
         Magnitude-frequency distribution.
@@ -217,8 +218,7 @@ class SimpleFaultSource(BaseSource):
         if not hasattr(msr, "get_median_area"):
             raise InputError(f"{where}: the scaling relationship {msr!r} has no get_median_area()")
         self.msr = msr
-        self.rupture_aspect_ratio = check_positive(rupture_aspect_ratio, "rupture aspect ratio",
-                                                   where)
+        self.rupture_aspect_ratio = check_aspect_ratio(rupture_aspect_ratio, where)
         self.rake = check_rake(rake, where)
         self.rupture_mesh_spacing = check_positive(rupture_mesh_spacing, "rupture mesh spacing",
                                                    where)
@@ -280,7 +280,7 @@ class SimpleFaultSource(BaseSource):
         area = (areas[:, None] * 10.0 ** (sigma * eps[None, :])).ravel()
         rate = (rates[:, None] * weights[None, :]).ravel()
         mag = np.repeat(mags, len(eps))
-        length = np.sqrt(area * self.rupture_aspect_ratio)
+        length = np.sqrt(area * aspect_ratios(self.rupture_aspect_ratio, mag))
         width = area / length
         both = (length > fault_length) & (width > fault_width)
         wide = ~both & (width > fault_width)
