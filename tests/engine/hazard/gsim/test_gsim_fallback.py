@@ -54,15 +54,16 @@ def no_plugin(monkeypatch):
 
 def test_parameters_the_toolkit_lacks_go_to_the_plugin(plugin, caplog):
     with caplog.at_level(logging.INFO, logger="toolkit.engine.hazard.gsim.base"):
-        gsim = get_gsim("ChiouYoungs2014", where="lt.xml line 9", region="JPN",
+        gsim = get_gsim("ChiouYoungs2014", where="lt.xml line 9", region="WEN",
                         mixture_model={"factors": [0.8, 1.2], "weights": [0.5, 0.5]})
     assert isinstance(gsim, MixtureModel)  # the mixture wraps the plugin's model
-    assert isinstance(gsim.gsim, _PluginGSIM) and gsim.gsim.kwargs == {"region": "JPN"}
-    assert "takes no parameters, got ['region']" in gsim.gsim.fallback_reason
-    assert plugin == [("ChiouYoungs2014", {"region": "JPN"})]
+    assert isinstance(gsim.gsim, _PluginGSIM) and gsim.gsim.kwargs == {"region": "WEN"}
+    assert "region 'WEN' is not implemented" in gsim.gsim.fallback_reason
+    assert plugin == [("ChiouYoungs2014", {"region": "WEN"})]
     assert "ChiouYoungs2014 (lt.xml line 9)" in caplog.text
     # the toolkit's own model is still used when it accepts the parameters
-    assert type(get_gsim("ChiouYoungs2014")).__name__ == "ChiouYoungs2014"
+    assert type(get_gsim("ChiouYoungs2014", region="JPN")).__name__ == "ChiouYoungs2014"
+    assert len(plugin) == 1
 
 
 def test_a_modification_the_toolkit_lacks_goes_to_the_plugin(plugin):
@@ -85,9 +86,9 @@ def test_bad_values_are_not_handed_over(plugin):
 
 
 def test_without_a_plugin_the_error_stays(no_plugin):
-    with pytest.raises(UnsupportedParameters, match=r"ChiouYoungs2014 takes no parameters, "
+    with pytest.raises(UnsupportedParameters, match=r"SadighEtAl1997 takes no parameters, "
                                                     r"got \['region'\]"):
-        get_gsim("ChiouYoungs2014", region="JPN")
+        get_gsim("SadighEtAl1997", region="JPN")
     with pytest.raises(InputError, match=r"unknown modification\(s\) \['nrcan15_site_term'\]"):
         get_gsim("ModifiableGMPE", gmpe={"BooreAtkinson2008": {}},
                  nrcan15_site_term={"kind": "base"})
