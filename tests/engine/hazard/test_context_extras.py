@@ -98,3 +98,18 @@ def test_build_contexts_adds_them_only_when_required():
     np.testing.assert_allclose(ctx.azimuth, [bearing], atol=1e-5)
     np.testing.assert_allclose([ctx.clon[0], ctx.clat[0], ctx.rvolc[0]], [0.0, 0.02, 0.0],
                                atol=1e-6)  # the chord plane again (0.1 m)
+
+
+def test_backarc_defaults_to_false_unless_the_sites_carry_it():
+    block = RuptureBlock("s", "Subduction IntraSlab", np.array([6.0, 6.5]), np.zeros(2),
+                         np.full(2, 0.01), np.array([[0.0, 0.0, 5.0]] * 2),
+                         PlanarSurfaces(_vertical_north().corners.repeat(2, axis=0), 0.0, 90.0))
+    sites = SiteCollection(lons=np.array([0.1, 0.2]), lats=np.array([0.0, 0.0]),
+                           depths=np.zeros(2), vs30=np.full(2, 760.0),
+                           vs30measured=np.ones(2, bool), z1pt0=np.full(2, np.nan),
+                           z2pt5=np.full(2, np.nan))
+    ctx, _, sid = build_contexts(block, sites, {"rrup", "backarc"}, 300.0)
+    assert ctx.backarc.dtype == bool and not ctx.backarc.any() and len(ctx) == 4
+    sites.backarc = np.array([True, False])
+    ctx, _, sid = build_contexts(block, sites, {"rrup", "backarc"}, 300.0)
+    np.testing.assert_array_equal(ctx.backarc, sid == 0)

@@ -149,6 +149,10 @@ def build_contexts(
     if EXTRA_PARAMETERS & set(required):  # azimuth, clon/clat, rvolc: only when asked for
         arrays.update(extra_context(surf, ri, sites.lons[sid], sites.lats[sid],
                                     sites.depths[sid], set(required)))
+    if "backarc" in required:  # OpenQuake's site flag; False unless the sites carry it
+        backarc = getattr(sites, "backarc", None)
+        arrays["backarc"] = (np.zeros(len(sid), bool) if backarc is None
+                             else np.asarray(backarc, bool)[sid])
     arrays["vs30"] = sites.vs30[sid]
     arrays["vs30measured"] = sites.vs30measured[sid]
     arrays["z1pt0"] = sites.z1pt0[sid]
