@@ -71,8 +71,13 @@ class FakeTable(FakeModel2020):
             {PGA_} if "PGA" in imts else set())
 
 
-def fake_factory():
-    """hazardlib registers some names to functions rather than classes."""
+def fake_factory(scale: float = 2.0):
+    """hazardlib registers some names to functions returning a configured GSIM instance."""
+    return FakeModel2020(scale=scale)
+
+
+def fake_bad_factory():
+    """A function that does not return a GSIM."""
 
 
 def expected_mean(mag, rjb, period, z1pt0, scale=1.0):
@@ -105,7 +110,7 @@ def fake_hazardlib(monkeypatch):
 
     gsims = {"FakeModel2020": FakeModel2020, "FakeWithTauPhi": FakeWithTauPhi,
              "BooreEtAl2014": FakeBooreEtAl2014, "FakeTable": FakeTable,
-             "FakeFactory": fake_factory}
+             "FakeFactory": fake_factory, "FakeBadFactory": fake_bad_factory}
     package = types.ModuleType("openquake")
     hazardlib = types.ModuleType("openquake.hazardlib")
     modules = {
@@ -194,8 +199,27 @@ def test_per_instance_imts_and_constructor_failures(fake_hazardlib, tmp_path):
     with pytest.raises(InputError, match=r"FakeTable with parameters .*missing.txt.* could not "
                                          r"be built: FileNotFoundError"):
         get_gsim("FakeTable", gmpe_table=str(tmp_path / "missing.txt"))
-    with pytest.raises(InputError, match="FakeFactory is a function, not a GSIM class"):
-        get_gsim("FakeFactory")
+    with pytest.raises(InputError, match="FakeBadFactory is a function returning a NoneType, "
+                                         "not a GSIM"):
+        get_gsim("FakeBadFactory")
+    with pytest.raises(InputError, match=r"hazardlib GSIM FakeFactory with parameters "
+                                         r"\{'colour': 'red'\} could not be built: TypeError"):
+        get_gsim("FakeFactory", colour="red")
+
+
+def test_gsim_functions_are_called_and_their_gsim_adapted(fake_hazardlib):
+    import pickle
+
+    gsim = get_gsim("FakeFactory", scale=3.0)
+    assert repr(gsim) == "FakeFactory(scale=3.0)"
+    assert gsim.hazardlib_gsim.scale == 3.0
+    assert gsim.REQUIRES_DISTANCES == frozenset({"rjb"})
+    mean, *_ = gsim.get_mean_and_stddevs(
+        Context(mag=np.array([6.5]), rjb=np.array([4.0]), vs30=np.array([760.0]),
+                z1pt0=np.array([50.0])), [PGA()])
+    np.testing.assert_allclose(mean, [[expected_mean(6.5, 4.0, 0.0, 50.0, 3.0)]])
+    copy = pickle.loads(pickle.dumps(gsim))  # rebuilt by calling the function again
+    assert copy == gsim and copy.hazardlib_gsim.scale == 3.0
 
 
 def test_gmpe_table_with_a_bridged_gsim(fake_hazardlib):

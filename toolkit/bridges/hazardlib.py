@@ -97,12 +97,24 @@ class HazardlibGMPE(GMPE):
     def __init__(self, **kwargs: Any) -> None:
         name = type(self).__name__
         try:
-            self.hazardlib_gsim = self.HAZARDLIB_CLASS(**kwargs)  # type: ignore[misc]
+            gsim = self.HAZARDLIB_CLASS(**kwargs)  # type: ignore[misc]
         except Exception as exc:  # noqa: BLE001 - any failure of a third-party constructor
             raise InputError(f"hazardlib GSIM {name} with parameters {kwargs} could not be "
                              f"built: {type(exc).__name__}: {exc}") from None
+        self._adopt(gsim, kwargs, name)
+
+    @classmethod
+    def from_instance(cls, gsim: Any, kwargs: dict[str, Any], name: str) -> HazardlibGMPE:
+        """Adapt an already built hazardlib GSIM ``gsim`` (made by hazardlib's function
+        ``name`` from ``kwargs``, e.g. ``YenierAtkinson2015NGAEastTotalSigma``)."""
+        adapter = cls.__new__(cls)
+        adapter._adopt(gsim, kwargs, name)
+        return adapter
+
+    def _adopt(self, gsim: Any, kwargs: dict[str, Any], name: str) -> None:
+        self.hazardlib_gsim = gsim
+        self.hazardlib_name = name  # the name hazardlib knows it by (for pickling)
         # wrappers (GMPETable, NGAEastUSGSGMPE, AvgPoeGMPE ...) set these per instance
-        gsim = self.hazardlib_gsim
         self.DEFINED_FOR_INTENSITY_MEASURE_TYPES = _names(
             gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES) & _IMT_NAMES
         self.DEFINED_FOR_STANDARD_DEVIATION_TYPES = _names(
@@ -113,9 +125,14 @@ class HazardlibGMPE(GMPE):
         self.kwargs = dict(kwargs)
         self._cmakers: dict[tuple[str, ...], Any] = {}
 
+    def __repr__(self) -> str:
+        name = getattr(self, "hazardlib_name", type(self).__name__)
+        args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
+        return f"{name}({args})"
+
     def __reduce__(self) -> tuple[Any, tuple[str, dict[str, Any]]]:
         # adapter classes are made at run time: pickle (for process pools) by hazardlib name
-        return _rebuild, (type(self).__name__, self.kwargs)
+        return _rebuild, (getattr(self, "hazardlib_name", type(self).__name__), self.kwargs)
 
     def compute(
         self,
@@ -198,10 +215,20 @@ def gsim_fallback(name: str, **kwargs: Any) -> GMPE | None:
     cls = hazardlib_gsims().get(name)
     if cls is None:
         return None
-    if not isinstance(cls, type):
-        raise InputError(f"hazardlib's {name} is a {type(cls).__name__}, not a GSIM class: "
-                         "the bridge adapts GSIM classes only")
-    return adapter_class(cls)(**kwargs)
+    if isinstance(cls, type):
+        return adapter_class(cls)(**kwargs)
+    if not callable(cls):
+        raise InputError(f"hazardlib's {name} is a {type(cls).__name__}, not a GSIM class")
+    # hazardlib aliases are functions returning a configured GSIM instance
+    try:
+        gsim = cls(**kwargs)
+    except Exception as exc:  # noqa: BLE001 - any failure of a third-party function
+        raise InputError(f"hazardlib GSIM {name} with parameters {kwargs} could not be "
+                         f"built: {type(exc).__name__}: {exc}") from None
+    if not hasattr(type(gsim), "DEFINED_FOR_INTENSITY_MEASURE_TYPES"):
+        raise InputError(f"hazardlib's {name} is a function returning a "
+                         f"{type(gsim).__name__}, not a GSIM")
+    return adapter_class(type(gsim)).from_instance(gsim, kwargs, name)
 
 
 def _rebuild(name: str, kwargs: dict[str, Any]) -> GMPE:

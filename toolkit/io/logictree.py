@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -530,7 +531,7 @@ def parse_gsim(text: str, where: str) -> tuple[str, dict[str, Any]]:
             raise InputError(f"{where}: invalid GSIM {text!r}: expected a class name or "
                              "'[ClassName]' followed by 'parameter = value' lines")
         return text, {}
-    lines = [line.strip() for line in text.splitlines()]
+    lines = _merge_empty_tables([line.strip() for line in text.splitlines()])
     try:
         data = tomllib.loads("\n".join(lines))
     except tomllib.TOMLDecodeError as exc:
@@ -540,6 +541,28 @@ def parse_gsim(text: str, where: str) -> tuple[str, dict[str, Any]]:
                          f"'[GSIMName]' with its parameters, got {text!r}")
     name, kwargs = next(iter(data.items()))
     return name, dict(kwargs)
+
+
+_EMPTY_TABLE = re.compile(r"^([A-Za-z0-9_.\"'-]+?)\s*=\s*\{\s*\}\s*(#.*)?$")
+
+
+def _merge_empty_tables(lines: list[str]) -> list[str]:
+    """Drop a ``key = {}`` line when later lines set ``key.sub = value``.
+
+    OpenQuake's GSIM logic trees write a modification without and then with parameters
+    (``nrcan15_site_term = {}`` followed by ``nrcan15_site_term.kind = 'base'``), which
+    OpenQuake's lenient TOML reader merges; strict TOML 1.0 forbids adding keys to an inline
+    table, so the empty one is dropped: the dotted keys define the same table.
+    """
+    out = []
+    for index, line in enumerate(lines):
+        match = _EMPTY_TABLE.match(line)
+        if match:
+            prefix = match.group(1) + "."
+            if any(later.startswith(prefix) for later in lines[index + 1:]):
+                continue
+        out.append(line)
+    return out
 
 
 def _resolve_gsim_files(kwargs: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from toolkit.engine.hazard.context_extras import EXTRA_PARAMETERS, extra_context
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.geo import geodetic_distance
 from toolkit.engine.hazard.gsim.base import GMPE
@@ -145,6 +146,13 @@ def build_contexts(
         arrays["lon"], arrays["lat"] = sites.lons[sid], sites.lats[sid]
     if "hypo_lon" in required or "hypo_lat" in required:
         arrays["hypo_lon"], arrays["hypo_lat"] = hypo[rup, 0], hypo[rup, 1]
+    if EXTRA_PARAMETERS & set(required):  # azimuth, clon/clat, rvolc: only when asked for
+        arrays.update(extra_context(surf, ri, sites.lons[sid], sites.lats[sid],
+                                    sites.depths[sid], set(required)))
+    if "backarc" in required:  # OpenQuake's site flag; False unless the sites carry it
+        backarc = getattr(sites, "backarc", None)
+        arrays["backarc"] = (np.zeros(len(sid), bool) if backarc is None
+                             else np.asarray(backarc, bool)[sid])
     arrays["vs30"] = sites.vs30[sid]
     arrays["vs30measured"] = sites.vs30measured[sid]
     arrays["z1pt0"] = sites.z1pt0[sid]

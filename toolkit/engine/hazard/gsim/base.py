@@ -12,6 +12,7 @@ Adding a model: see ``docs/how-to/add-a-gsim.md``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -24,7 +25,10 @@ from toolkit.engine.hazard.sites import SITE_PARAMETERS
 from toolkit.errors import InputError
 from toolkit.registry import Registry
 
-__all__ = ["GMPE", "gsim_registry", "get_gsim", "add_alias", "STD_TYPES"]
+__all__ = ["GMPE", "gsim_registry", "get_gsim", "add_alias", "STD_TYPES",
+           "UnsupportedParameters"]
+
+_log = logging.getLogger(__name__)
 
 #: Registry of every GSIM class (and alias) by the name job files use.
 gsim_registry: Registry[Any] = Registry("GSIM")
@@ -36,6 +40,15 @@ STD_TYPES = frozenset({"Total", "Inter event", "Intra event"})
 #: ``gsim_fallback(name, **kwargs) -> GMPE | None`` (None: "not mine", e.g. not installed).
 GSIM_FALLBACKS: list[str] = ["toolkit.bridges.hazardlib"]
 _IMT_NAMES = frozenset({"PGA", "PGV", "SA"})
+
+
+class UnsupportedParameters(InputError):
+    """A toolkit GSIM was given parameters (or modifications) it does not implement.
+
+    :func:`get_gsim` then offers the same name and parameters to the :data:`GSIM_FALLBACKS`
+    plugins (e.g. OpenQuake hazardlib's implementation) and re-raises this error when none
+    takes them.
+    """
 
 
 class GMPE:
@@ -77,7 +90,7 @@ class GMPE:
 
     def __init__(self, **kwargs: Any) -> None:
         if kwargs:
-            raise InputError(
+            raise UnsupportedParameters(
                 f"GSIM {type(self).__name__} takes no parameters, got {sorted(kwargs)}"
             )
         self.kwargs: dict[str, Any] = {}
@@ -249,7 +262,11 @@ def get_gsim(name: str, where: str = "", **kwargs: Any) -> GMPE:
 
     A name no toolkit GSIM is registered under is offered to the :data:`GSIM_FALLBACKS`
     plugins (OpenQuake hazardlib's GSIMs, when it is installed) before
-    :class:`~toolkit.errors.UnknownName` is raised.
+    :class:`~toolkit.errors.UnknownName` is raised. So are a toolkit GSIM's name and
+    parameters when the toolkit's model raises :class:`UnsupportedParameters` (e.g.
+    ``ChiouYoungs2014`` with a ``region``, a ``ModifiableGMPE`` modification the toolkit lacks):
+    the plugin's model is used, with the reason in its ``fallback_reason`` attribute and an
+    INFO log record; without a plugin the error is raised.
     """
     from toolkit.engine.hazard import gsim as _models  # noqa: F401  (registers built-ins)
 
@@ -261,7 +278,15 @@ def get_gsim(name: str, where: str = "", **kwargs: Any) -> GMPE:
         if gsim is None:
             raise
     else:
-        gsim = factory(**kwargs)
+        try:
+            gsim = factory(**kwargs)
+        except UnsupportedParameters as exc:  # a plugin implementing them may take over
+            gsim = _from_fallbacks(name, kwargs)
+            if gsim is None:
+                raise
+            gsim.fallback_reason = str(exc)  # type: ignore[attr-defined]
+            _log.info("GSIM %s%s: %s; using the GSIM plugin's implementation %r", name,
+                      f" ({where})" if where else "", exc, gsim)
     if mixture is None:
         return gsim
     from toolkit.engine.hazard.gsim.modifiers import MixtureModel

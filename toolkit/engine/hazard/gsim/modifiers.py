@@ -21,6 +21,29 @@ a GSIM logic tree (TOML in ``<uncertaintyModel>``):
       shorthand: the same value for every IMT): :math:`\\sigma = s` for every scenario;
       :math:`\\tau, \\phi` become undefined (NaN): the model then has a total standard
       deviation only.
+    * ``set_scale_median_vector.scaling_factor = {PGA = f1, ...}`` and
+      ``set_scale_total_sigma_vector.scaling_factor = {PGA = f1, ...}``: as the scalar forms
+      with one factor per IMT (written as ``[ModifiableGMPE.set_scale_median_vector.
+      scaling_factor]`` tables in OpenQuake's examples);
+    * ``add_delta_to_total_std_scalar.delta = d`` (and ``_vector`` with one value per IMT):
+      :math:`\\sigma \\to \\sqrt{\\sigma^2 + \\mathrm{sign}(d)\\,d^2}`, i.e. the variance
+      grows by :math:`d^2` for a positive *d* and shrinks by :math:`d^2` for a negative one
+      (an error if it would become negative); :math:`\\tau, \\phi` are unchanged;
+    * ``add_delta_to_tau_std_scalar.delta`` / ``add_delta_to_phi_std_scalar.delta`` (and their
+      ``_vector`` forms): the same change applied to :math:`\\tau` (or :math:`\\phi`), then
+      :math:`\\sigma = \\sqrt{\\tau^2 + \\phi^2}`; the model must give
+      :math:`\\tau` and :math:`\\phi`;
+    * ``set_between_epsilon.epsilon_tau = e``: the ground motion conditioned on a between-event
+      residual of *e* standard deviations: :math:`\\mu \\to \\mu + e\\,\\tau`,
+      :math:`\\sigma \\to \\phi`, :math:`\\tau \\to 0` (Al Atik et al. 2010 decomposition
+      of the total residual into between- and within-event parts); the model must give
+      :math:`\\tau` and :math:`\\phi`.
+
+    Other OpenQuake modifications (``nrcan15_site_term``, ``apply_swiss_amplification``,
+    ...) are refused with :class:`UnsupportedParameters`, upon which
+    :func:`~toolkit.engine.hazard.gsim.base.get_gsim` hands the whole specification to a GSIM
+    plugin (OpenQuake hazardlib's ``ModifiableGMPE`` through the hazardlib bridge) when one is
+    installed, and otherwise reports the error.
 
 ``ChiouYoungs2014PEER``
     Chiou & Youngs (2014) median with a fixed total standard deviation of 0.65 (ln units),
@@ -48,6 +71,9 @@ References
 Chiou, B. S.-J. and Youngs, R. R. (2014). Update of the Chiou and Youngs NGA model for the
 average horizontal component of peak ground motion and response spectra. *Earthquake Spectra*
 30(3), 1117-1153.
+Al Atik, L., Abrahamson, N., Bommer, J. J., Scherbaum, F., Cotton, F. and Kuehn, N. (2010).
+The variability of ground-motion prediction models and its components. *Seismological
+Research Letters* 81(5), 794-801.
 Hale, C., Abrahamson, N. and Bozorgnia, Y. (2018). Probabilistic seismic hazard analysis code
 verification. PEER Report 2018/03, Pacific Earthquake Engineering Research Center (Set 2,
 test 2.5: fixed sigma 0.65 and the two-normal mixture).
@@ -63,18 +89,35 @@ import numpy as np
 
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.exceedance import probability_of_exceedance
-from toolkit.engine.hazard.gsim.base import GMPE, add_alias, get_gsim
+from toolkit.engine.hazard.gsim.base import GMPE, UnsupportedParameters, add_alias, get_gsim
 from toolkit.engine.hazard.imt import IMT, from_string
 from toolkit.errors import InputError
 
 __all__ = ["ModifiableGMPE", "MixtureModel", "MODIFICATIONS"]
 
-#: modification -> its one parameter, in the order they are applied
+#: modification -> its one parameter (applied in the order they are written)
 MODIFICATIONS = {
+    "set_between_epsilon": "epsilon_tau",
     "set_scale_median_scalar": "scaling_factor",
+    "set_scale_median_vector": "scaling_factor",
     "set_scale_total_sigma_scalar": "scaling_factor",
+    "set_scale_total_sigma_vector": "scaling_factor",
     "set_fixed_total_sigma": "total_sigma",
+    "add_delta_to_total_std_scalar": "delta",
+    "add_delta_to_total_std_vector": "delta",
+    "add_delta_to_tau_std_scalar": "delta",
+    "add_delta_to_tau_std_vector": "delta",
+    "add_delta_to_phi_std_scalar": "delta",
+    "add_delta_to_phi_std_vector": "delta",
 }
+#: modifications whose value is one number per IMT (a table)
+_VECTOR = frozenset(m for m in MODIFICATIONS if m.endswith("_vector"))
+#: modifications whose value is any real number (the others take positive numbers)
+_SIGNED = frozenset({"set_between_epsilon"} | {m for m in MODIFICATIONS if m.startswith("add_")})
+#: modifications that need the between- and within-event standard deviations
+_NEEDS_TAU_PHI = frozenset({"set_between_epsilon", "add_delta_to_tau_std_scalar",
+                            "add_delta_to_tau_std_vector", "add_delta_to_phi_std_scalar",
+                            "add_delta_to_phi_std_vector"})
 
 _COPIED = ("DEFINED_FOR_TECTONIC_REGION_TYPE", "DEFINED_FOR_INTENSITY_MEASURE_TYPES",
            "REQUIRES_SITES_PARAMETERS", "REQUIRES_RUPTURE_PARAMETERS", "REQUIRES_DISTANCES",
@@ -87,17 +130,19 @@ def _wrap(wrapper: GMPE, inner: GMPE) -> None:
         setattr(wrapper, attr, getattr(inner, attr))
 
 
-def _positive(value: Any, what: str, where: str) -> float:
+def _positive(value: Any, what: str, where: str, signed: bool = False) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise InputError(f"{where}: {what} must be a number, got {value!r}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise InputError(f"{where}: {what} must be positive, got {value!r}")
+    if not math.isfinite(number) or (number <= 0 and not signed):
+        raise InputError(f"{where}: {what} must be {'finite' if signed else 'positive'}, "
+                         f"got {value!r}")
     return number
 
 
-def _per_imt(table: Mapping[str, Any], what: str, where: str) -> dict[str, float]:
+def _per_imt(table: Mapping[str, Any], what: str, where: str,
+             signed: bool = False) -> dict[str, float]:
     """``{IMT: value}`` with the IMTs in canonical form (``"SA(1)"`` -> ``"SA(1.0)"``)."""
     out = {}
     for key, value in table.items():
@@ -105,7 +150,7 @@ def _per_imt(table: Mapping[str, Any], what: str, where: str) -> dict[str, float
             imt = from_string(str(key))
         except (InputError, ValueError) as exc:
             raise InputError(f"{where}: {what}: {exc}") from None
-        out[str(imt)] = _positive(value, f"{what}.{key}", where)
+        out[str(imt)] = _positive(value, f"{what}.{key}", where, signed)
     if not out:
         raise InputError(f"{where}: {what} is an empty table; give one value per IMT")
     return out
@@ -121,7 +166,15 @@ class ModifiableGMPE(GMPE):
     **modifications : dict
         ``set_fixed_total_sigma={"total_sigma": s}``,
         ``set_scale_median_scalar={"scaling_factor": f}``,
-        ``set_scale_total_sigma_scalar={"scaling_factor": f}`` (see the module docstring).
+        ``add_delta_to_total_std_vector={"delta": {"PGA": d1, ...}}`` ... (the keys of
+        :data:`MODIFICATIONS`; see the module docstring).
+
+    Raises
+    ------
+    UnsupportedParameters
+        A modification the toolkit does not implement (a GSIM plugin may take over).
+    InputError
+        Malformed values; a per-IMT table where a number is expected or the reverse.
 
     Notes
     -----
@@ -149,8 +202,8 @@ class ModifiableGMPE(GMPE):
         self.gmpe = get_gsim(str(name), where=f"{where}, gmpe.{name}", **dict(params))
         unknown = sorted(set(modifications) - set(MODIFICATIONS))
         if unknown:
-            raise InputError(f"{where}: unknown modification(s) {unknown}; supported: "
-                             f"{list(MODIFICATIONS)}")
+            raise UnsupportedParameters(f"{where}: unknown modification(s) {unknown}; "
+                                        f"supported: {list(MODIFICATIONS)}")
         self.modifications: dict[str, float | dict[str, float]] = {}
         for mod, args in modifications.items():  # in the order written
             param = MODIFICATIONS[mod]
@@ -158,46 +211,82 @@ class ModifiableGMPE(GMPE):
                 raise InputError(f"{where}: {mod} takes one parameter, '{mod}.{param} = "
                                  f"<value>', got {args!r}")
             value = args[param]
-            if mod == "set_fixed_total_sigma" and isinstance(value, Mapping):
-                self.modifications[mod] = _per_imt(value, f"{mod}.{param}", where)
+            what, signed = f"{mod}.{param}", mod in _SIGNED
+            if isinstance(value, Mapping) and (mod in _VECTOR or mod == "set_fixed_total_sigma"):
+                self.modifications[mod] = _per_imt(value, what, where, signed)
+            elif mod in _VECTOR:
+                raise InputError(f"{where}: {what} must be a table with one value per IMT "
+                                 f"('[ModifiableGMPE.{what}]' then '\"PGA\" = <value>' lines), "
+                                 f"got {value!r}")
             else:
-                self.modifications[mod] = _positive(value, f"{mod}.{param}", where)
+                self.modifications[mod] = _positive(value, what, where, signed)
+        needs = sorted(_NEEDS_TAU_PHI & set(self.modifications))
+        stds = self.gmpe.DEFINED_FOR_STANDARD_DEVIATION_TYPES
+        if needs and not {"Inter event", "Intra event"} <= stds:
+            raise InputError(f"{where}: {', '.join(needs)} needs the between- and within-event "
+                             f"standard deviations, but gmpe.{name} gives only {sorted(stds)}")
         _wrap(self, self.gmpe)
         self.kwargs = {"gmpe": {str(name): dict(params)},
                        **{mod: {MODIFICATIONS[mod]: value}
                           for mod, value in self.modifications.items()}}
 
     def check_imt(self, imt: IMT) -> None:
-        """The wrapped model's check, and a fixed sigma given for ``imt`` (checked when a job
-        is validated, before anything runs)."""
+        """The wrapped model's check, and a value of every per-IMT modification given for
+        ``imt`` (checked when a job is validated, before anything runs)."""
         super().check_imt(imt)
-        table = self.modifications.get("set_fixed_total_sigma")
-        if isinstance(table, dict) and str(imt) not in table:
-            raise InputError(f"GSIM ModifiableGMPE: set_fixed_total_sigma.total_sigma has no "
-                             f"value for {imt}; it has {sorted(table)}")
+        for mod, table in self.modifications.items():
+            if isinstance(table, dict) and str(imt) not in table:
+                raise InputError(f"GSIM ModifiableGMPE: {mod}.{MODIFICATIONS[mod]} has no "
+                                 f"value for {imt}; it has {sorted(table)}")
 
     def compute(self, ctx: Context, imts: Sequence[IMT], mean: np.ndarray, sig: np.ndarray,
                 tau: np.ndarray, phi: np.ndarray) -> None:
         self.gmpe.compute(ctx, imts, mean, sig, tau, phi)
         for mod, value in self.modifications.items():
-            if mod == "set_scale_median_scalar":
-                mean += math.log(value)
-            elif mod == "set_scale_total_sigma_scalar":
-                sig *= value
-                tau *= value
-                phi *= value
+            # one value per IMT, shape (M, 1), broadcast over the scenarios
+            values = np.array([[_value_for(mod, value, imt)] for imt in imts])
+            if mod == "set_between_epsilon":
+                mean += values * tau
+                sig[:] = phi
+                tau[:] = 0.0
+            elif mod.startswith("set_scale_median"):
+                mean += np.log(values)
+            elif mod.startswith("set_scale_total_sigma"):
+                sig *= values
+                tau *= values
+                phi *= values
+            elif mod.startswith("add_delta_to_total_std"):
+                sig[:] = _add_delta(sig, values, mod)
+            elif mod.startswith("add_delta_to_tau_std"):
+                tau[:] = _add_delta(tau, values, mod)
+                sig[:] = np.sqrt(tau ** 2 + phi ** 2)
+            elif mod.startswith("add_delta_to_phi_std"):
+                phi[:] = _add_delta(phi, values, mod)
+                sig[:] = np.sqrt(tau ** 2 + phi ** 2)
             else:  # set_fixed_total_sigma
-                for m, imt in enumerate(imts):
-                    if isinstance(value, dict):
-                        if str(imt) not in value:
-                            raise InputError(
-                                f"GSIM ModifiableGMPE: set_fixed_total_sigma.total_sigma has "
-                                f"no value for {imt}; it has {sorted(value)}")
-                        sig[m] = value[str(imt)]
-                    else:
-                        sig[m] = value
+                sig[:] = values
                 tau[:] = np.nan
                 phi[:] = np.nan
+
+
+def _value_for(mod: str, value: float | dict[str, float], imt: IMT) -> float:
+    """The value of modification ``mod`` for ``imt`` (scalar, or looked up per IMT)."""
+    if not isinstance(value, dict):
+        return value
+    if str(imt) not in value:
+        raise InputError(f"GSIM ModifiableGMPE: {mod}.{MODIFICATIONS[mod]} has no value for "
+                         f"{imt}; it has {sorted(value)}")
+    return value[str(imt)]
+
+
+def _add_delta(std: np.ndarray, delta: np.ndarray, mod: str) -> np.ndarray:
+    """:math:`\\sqrt{s^2 + \\mathrm{sign}(d)\\,d^2}` (see the module docstring)."""
+    variance = std ** 2 + np.sign(delta) * delta ** 2
+    if np.any(variance < 0):
+        raise InputError(f"GSIM ModifiableGMPE: {mod}.delta = {float(delta.min())} removes more "
+                         f"variance than the model has (smallest standard deviation "
+                         f"{float(np.nanmin(std)):.4g})")
+    return np.sqrt(variance)
 
 
 add_alias("ChiouYoungs2014PEER", ModifiableGMPE, gmpe={"ChiouYoungs2014": {}},
