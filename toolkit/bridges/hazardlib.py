@@ -35,7 +35,7 @@ import numpy as np
 
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
-from toolkit.engine.hazard.imt import IMT
+from toolkit.engine.hazard.imt import IMT, NAMES
 from toolkit.errors import InputError
 
 __all__ = ["HazardlibGMPE", "adapter_class", "available", "gsim_fallback", "hazardlib_gsims"]
@@ -44,7 +44,9 @@ PACKAGE = "openquake.hazardlib"
 #: hazardlib's value for an unknown basin depth (the toolkit uses NaN)
 UNKNOWN_DEPTH = -999.0
 _DEPTHS = ("z1pt0", "z2pt5")
-_IMT_NAMES = frozenset({"PGA", "PGV", "SA"})
+_IMT_NAMES = NAMES  # every IMT the toolkit parses (PGA, SA, IA, AvgSA, EAS ...)
+#: hazardlib package of the models that modify or combine other GSIMs
+WRAPPERS = f"{PACKAGE}.gsim.mgmpe."
 _adapters: dict[type, type[HazardlibGMPE]] = {}
 _gsims_cache: list[Any] = []  # [gsim module, {name: class}]
 
@@ -86,7 +88,12 @@ class HazardlibGMPE(GMPE):
     """Adapter base: a hazardlib GSIM class seen through the toolkit's GMPE interface.
 
     Concrete adapters are made by :func:`adapter_class`; their name is the hazardlib class
-    name, their ``REQUIRES_*`` sets are hazardlib's, their IMTs hazardlib's PGA/PGV/SA.
+    name, their ``REQUIRES_*`` sets are hazardlib's, their IMTs those hazardlib declares (for
+    the instance: wrappers such as GMPETable learn them from their parameters) among the ones
+    :mod:`toolkit.engine.hazard.imt` parses. A model that declares no IMT, or one of
+    hazardlib's ``gsim.mgmpe`` models (they modify or combine other GSIMs: AvgPoeGMPE,
+    GmpeIndirectAvgSA, ModifiableGMPE ...), computes whatever IMT its underlying GSIMs do:
+    the adapter lets hazardlib decide and turns its refusal into an :class:`InputError`.
     Keyword arguments are passed to the hazardlib class (``region="JPN"`` ...).
     """
 
@@ -112,6 +119,13 @@ class HazardlibGMPE(GMPE):
             setattr(self, attr, frozenset(getattr(gsim, attr)))
         self.kwargs = dict(kwargs)
         self._cmakers: dict[tuple[str, ...], Any] = {}
+        self.delegates_imts = (not gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES
+                               or type(gsim).__module__.startswith(WRAPPERS))
+
+    def check_imt(self, imt: IMT) -> None:
+        """As :meth:`GMPE.check_imt`, except for wrappers (see the class docstring)."""
+        if not self.delegates_imts:
+            super().check_imt(imt)
 
     def __reduce__(self) -> tuple[Any, tuple[str, dict[str, Any]]]:
         # adapter classes are made at run time: pickle (for process pools) by hazardlib name
