@@ -119,13 +119,6 @@ class HazardlibGMPE(GMPE):
             setattr(self, attr, frozenset(getattr(gsim, attr)))
         self.kwargs = dict(kwargs)
         self._cmakers: dict[tuple[str, ...], Any] = {}
-        self.delegates_imts = (not gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES
-                               or type(gsim).__module__.startswith(WRAPPERS))
-
-    def check_imt(self, imt: IMT) -> None:
-        """As :meth:`GMPE.check_imt`, except for wrappers (see the class docstring)."""
-        if not self.delegates_imts:
-            super().check_imt(imt)
 
     def __reduce__(self) -> tuple[Any, tuple[str, dict[str, Any]]]:
         # adapter classes are made at run time: pickle (for process pools) by hazardlib name
@@ -174,6 +167,18 @@ class HazardlibGMPE(GMPE):
                 tau[:, idx] = out[2]
             if "Intra event" in std_types:
                 phi[:, idx] = out[3]
+
+    @property
+    def delegates_imts(self) -> bool:
+        """True for a wrapper whose underlying GSIMs decide its IMTs (see the class doc)."""
+        gsim = self.hazardlib_gsim
+        return (not gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES
+                or type(gsim).__module__.startswith(WRAPPERS))
+
+    def check_imt(self, imt: IMT) -> None:
+        """As :meth:`GMPE.check_imt`, except for wrappers (see the class docstring)."""
+        if not self.delegates_imts:
+            super().check_imt(imt)
 
 
 def adapter_class(hazardlib_class: type) -> type[HazardlibGMPE]:
