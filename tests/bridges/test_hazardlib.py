@@ -101,9 +101,13 @@ FakeAvgSAWrapper.__module__ = "openquake.hazardlib.gsim.mgmpe.fake_avgsa"
 
 
 class FakeAvgPoe(FakeModel2020):
-    """Declares no IMT at all (like hazardlib's AvgPoeGMPE): its sub-models decide."""
+    """Declares no IMT at all (like hazardlib's ModifiableGMPE): its sub-models decide."""
 
     DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset()
+
+
+class AvgPoeGMPE(FakeAvgPoe):
+    """hazardlib's AvgPoeGMPE averages PoEs: its means/stds mean nothing."""
 
 
 def fake_factory():
@@ -143,7 +147,8 @@ def fake_hazardlib(monkeypatch):
     gsims = {"FakeModel2020": FakeModel2020, "FakeWithTauPhi": FakeWithTauPhi,
              "BooreEtAl2014": FakeBooreEtAl2014, "FakeTable": FakeTable,
              "FakeFactory": fake_factory, "FakeArias2019": FakeArias2019,
-             "FakeAvgSAWrapper": FakeAvgSAWrapper, "FakeAvgPoe": FakeAvgPoe}
+             "FakeAvgSAWrapper": FakeAvgSAWrapper, "FakeAvgPoe": FakeAvgPoe,
+             "AvgPoeGMPE": AvgPoeGMPE}
     package = types.ModuleType("openquake")
     hazardlib = types.ModuleType("openquake.hazardlib")
     modules = {
@@ -315,3 +320,9 @@ def test_own_gsims_still_refuse_the_other_imts():
     with pytest.raises(InputError, match="GSIM BooreEtAl2014 is not defined for IMT "
                                          r"AvgSA\(1.0\)"):
         BooreEtAl2014().check_imt(from_string("AvgSA(1.0)"))
+
+
+def test_poe_averaging_models_are_refused(fake_hazardlib):
+    with pytest.raises(InputError, match="hazardlib's AvgPoeGMPE averages the probabilities of "
+                                         "exceedance of its sub-models.*not supported"):
+        get_gsim("AvgPoeGMPE")

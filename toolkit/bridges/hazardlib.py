@@ -47,6 +47,9 @@ _DEPTHS = ("z1pt0", "z2pt5")
 _IMT_NAMES = NAMES  # every IMT the toolkit parses (PGA, SA, IA, AvgSA, EAS ...)
 #: hazardlib package of the models that modify or combine other GSIMs
 WRAPPERS = f"{PACKAGE}.gsim.mgmpe."
+#: hazardlib models whose result is not a mean and standard deviations: AvgPoeGMPE averages
+#: the probabilities of exceedance of its sub-models (its means/stds are placeholders)
+POE_MODELS = frozenset({"AvgPoeGMPE"})
 _adapters: dict[type, type[HazardlibGMPE]] = {}
 _gsims_cache: list[Any] = []  # [gsim module, {name: class}]
 
@@ -91,10 +94,11 @@ class HazardlibGMPE(GMPE):
     name, their ``REQUIRES_*`` sets are hazardlib's, their IMTs those hazardlib declares (for
     the instance: wrappers such as GMPETable learn them from their parameters) among the ones
     :mod:`toolkit.engine.hazard.imt` parses. A model that declares no IMT, or one of
-    hazardlib's ``gsim.mgmpe`` models (they modify or combine other GSIMs: AvgPoeGMPE,
-    GmpeIndirectAvgSA, ModifiableGMPE ...), computes whatever IMT its underlying GSIMs do:
-    the adapter lets hazardlib decide and turns its refusal into an :class:`InputError`.
-    Keyword arguments are passed to the hazardlib class (``region="JPN"`` ...).
+    hazardlib's ``gsim.mgmpe`` models (they modify or combine other GSIMs: GmpeIndirectAvgSA,
+    ModifiableGMPE ...), computes whatever IMT its underlying GSIMs do: the adapter lets
+    hazardlib decide and turns its refusal into an :class:`InputError`.
+    Keyword arguments are passed to the hazardlib class (``region="JPN"`` ...). The models
+    named in :data:`POE_MODELS` (AvgPoeGMPE) are refused.
     """
 
     REGISTER = False
@@ -187,6 +191,11 @@ def adapter_class(hazardlib_class: type) -> type[HazardlibGMPE]:
         return _adapters[hazardlib_class]
     except KeyError:
         pass
+    if hazardlib_class.__name__ in POE_MODELS:
+        raise InputError(f"hazardlib's {hazardlib_class.__name__} averages the probabilities "
+                         "of exceedance of its sub-models: the bridge carries means and "
+                         "standard deviations only, so it is not supported; use the sub-models "
+                         "as weighted branches of the gsim logic tree instead")
     trt = getattr(hazardlib_class, "DEFINED_FOR_TECTONIC_REGION_TYPE", "")
     attrs = {
         "__doc__": f"{hazardlib_class.__name__} from openquake.hazardlib (bridged).\n\n"
