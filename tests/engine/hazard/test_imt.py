@@ -12,7 +12,6 @@ from toolkit.engine.hazard.imt import (
     SA,
     from_string,
     level_label,
-    sort_key,
 )
 from toolkit.errors import InputError
 
@@ -81,11 +80,6 @@ def test_errors(text, message):
     with pytest.raises(InputError, match=message):
         from_string(text)
 
-
-def test_sort_key_puts_period_free_imts_first_then_by_period():
-    imts = [from_string(s) for s in ("SA(1.0)", "AvgSA(0.1)", "IA", "SA(0.1)", "PGA")]
-    assert [str(i) for i in sorted(imts, key=sort_key)] == [
-        "IA", "PGA", "AvgSA(0.1)", "SA(0.1)", "SA(1.0)"]
 
 
 def test_level_labels_as_in_openquake_curve_headers():

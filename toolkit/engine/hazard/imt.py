@@ -28,7 +28,7 @@ from typing import NamedTuple
 from toolkit.errors import InputError
 
 __all__ = ["FREQUENCY_IMTS", "IMT", "NAMES", "PERIOD_IMTS", "PLAIN_IMTS", "PGA", "PGV", "SA",
-           "from_string", "level_label", "sort_key"]
+           "from_string", "level_label"]
 
 #: names without a parameter, with the unit of their values
 PLAIN_IMTS: dict[str, str] = {
@@ -127,11 +127,6 @@ def from_string(text: str) -> IMT:
                 raise InputError(f"IMT {text!r}: frequency must be positive")
             return IMT(name, 1.0 / value)
     raise InputError(f"unknown intensity measure type {text!r}; {_EXPECTED}")
-
-
-def sort_key(imt: IMT) -> tuple[float, str]:
-    """Order IMTs by period, then name (PGA and the other IMTs without a period first)."""
-    return (imt.period, imt.name)
 
 
 def level_label(imt: IMT, level: float) -> str:
