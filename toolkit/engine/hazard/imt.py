@@ -15,6 +15,16 @@ job files, the datastore, export file names and CSV metadata. Three kinds are pa
   (``"EAS(1.0)"`` gives ``"EAS(1.000000)"``, the string OpenQuake writes in its exports);
   ``period`` holds 1/f.
 
+Units (:attr:`IMT.unit`): g for the accelerations, cm/s for PGV, cm for PGD, m/s for the Arias
+intensity (Arias, 1970: IA = pi / (2 g) * integral of a(t)^2 dt), g·s for CAV and for the
+Fourier / effective amplitude spectra of acceleration (Bayless & Abrahamson, 2018), s for
+durations, none for the macroseismic intensities.
+
+References: Arias, A. (1970). A measure of earthquake intensity. In Seismic Design for Nuclear
+Power Plants, MIT Press. Bayless, J. & Abrahamson, N. A. (2018). Summary of the BA18
+ground-motion model for Fourier amplitude spectra for crustal earthquakes in California.
+PEER Report 2018/05 (EAS, the effective amplitude spectrum, in g·s).
+
 Which GSIM computes which IMT is the GSIM's business (its ``DEFINED_FOR_INTENSITY_MEASURE_TYPES``);
 the toolkit's own GSIMs compute PGA, PGV and SA only, the others come through the hazardlib
 bridge (:mod:`toolkit.bridges.hazardlib`).
