@@ -110,6 +110,12 @@ class AvgPoeGMPE(FakeAvgPoe):
     """hazardlib's AvgPoeGMPE averages PoEs: its means/stds mean nothing."""
 
 
+class FakeBackarc2020(FakeModel2020):
+    """Requires the flag backarc (a bool field of hazardlib's context)."""
+
+    REQUIRES_SITES_PARAMETERS = frozenset({"vs30", "z1pt0", "backarc"})
+
+
 def fake_factory():
     """hazardlib registers some names to functions rather than classes."""
 
@@ -126,7 +132,8 @@ class _CMaker:
             for g in gsims)) | {"sids"})
 
     def new_ctx(self, size):
-        return np.zeros(size, [(f, float) for f in self.fields]).view(np.recarray)
+        return np.zeros(size, [(f, bool if f == "backarc" else float)
+                               for f in self.fields]).view(np.recarray)
 
 
 @pytest.fixture
@@ -148,7 +155,7 @@ def fake_hazardlib(monkeypatch):
              "BooreEtAl2014": FakeBooreEtAl2014, "FakeTable": FakeTable,
              "FakeFactory": fake_factory, "FakeArias2019": FakeArias2019,
              "FakeAvgSAWrapper": FakeAvgSAWrapper, "FakeAvgPoe": FakeAvgPoe,
-             "AvgPoeGMPE": AvgPoeGMPE}
+             "FakeBackarc2020": FakeBackarc2020, "AvgPoeGMPE": AvgPoeGMPE}
     package = types.ModuleType("openquake")
     hazardlib = types.ModuleType("openquake.hazardlib")
     modules = {
@@ -326,3 +333,16 @@ def test_poe_averaging_models_are_refused(fake_hazardlib):
     with pytest.raises(InputError, match="hazardlib's AvgPoeGMPE averages the probabilities of "
                                          "exceedance of its sub-models.*not supported"):
         get_gsim("AvgPoeGMPE")
+
+
+def test_text_flags_of_a_site_model_reach_hazardlib_as_flags(fake_hazardlib):
+    def ctx(backarc):
+        return Context(mag=np.full(4, 6.0), rjb=np.full(4, 5.0), vs30=np.full(4, 400.0),
+                       z1pt0=np.full(4, 100.0), backarc=np.array(backarc))
+
+    gsim = get_gsim("FakeBackarc2020")
+    gsim.get_mean_and_stddevs(ctx(["False", " true", "TRUE", "0"]), [PGA()])
+    assert fake_hazardlib[-1].backarc.tolist() == [False, True, True, False]
+    with pytest.raises(InputError, match=r"site parameter backarc: expected numbers or "
+                                         r"true/false, got \['maybe'\]"):
+        gsim.get_mean_and_stddevs(ctx(["maybe"] * 4), [PGA()])

@@ -157,6 +157,8 @@ class HazardlibGMPE(GMPE):
                     values = np.asarray(getattr(ctx, field))[idx]
                     if field in _DEPTHS:
                         values = np.where(np.isnan(values), UNKNOWN_DEPTH, values)
+                    elif values.dtype.kind in "USO" and rec.dtype[field].kind in "biuf":
+                        values = _numbers(values, field)
                     rec[field] = values
                 elif field == "sids":
                     rec[field] = np.arange(len(idx))
@@ -183,6 +185,18 @@ class HazardlibGMPE(GMPE):
         """As :meth:`GMPE.check_imt`, except for wrappers (see the class docstring)."""
         if not self.delegates_imts:
             super().check_imt(imt)
+
+
+def _numbers(values: np.ndarray, field: str) -> np.ndarray:
+    """Text site parameters (a site model's ``backarc="False"``) as the numbers or flags
+    hazardlib's numeric context field ``field`` holds: ``true``/``false`` (any case) as 1/0."""
+    text = np.char.lower(np.char.strip(values.astype(str)))
+    flags = {"true": 1.0, "false": 0.0}
+    try:
+        return np.array([flags[t] if t in flags else float(t) for t in text])
+    except ValueError:
+        raise InputError(f"site parameter {field}: expected numbers or true/false, got "
+                         f"{sorted(set(values.astype(str).tolist()))[:5]}") from None
 
 
 def adapter_class(hazardlib_class: type) -> type[HazardlibGMPE]:
