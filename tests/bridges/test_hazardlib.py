@@ -18,7 +18,7 @@ from toolkit.bridges import hazardlib as bridge
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE, get_gsim
 from toolkit.engine.hazard.gsim.boore_2014 import BooreEtAl2014
-from toolkit.engine.hazard.imt import PGA, PGV, SA
+from toolkit.engine.hazard.imt import PGA, PGV, SA, from_string
 from toolkit.errors import InputError, UnknownName
 
 
@@ -30,7 +30,20 @@ def SA_():  # noqa: N802
     pass
 
 
-PGA_.__name__, SA_.__name__ = "PGA", "SA"
+def IA_():  # noqa: N802
+    pass
+
+
+def AvgSA_():  # noqa: N802
+    pass
+
+
+def PGDf_():  # noqa: N802
+    pass
+
+
+PGA_.__name__, SA_.__name__, IA_.__name__, AvgSA_.__name__ = "PGA", "SA", "IA", "AvgSA"
+PGDf_.__name__ = "PGDfLatSpread"  # a hazardlib IMT the toolkit does not parse
 
 
 class FakeModel2020:
@@ -71,6 +84,38 @@ class FakeTable(FakeModel2020):
             {PGA_} if "PGA" in imts else set())
 
 
+class FakeArias2019(FakeModel2020):
+    """Declares IA (Arias intensity) and SA, like hazardlib's MacedoEtAl2019SInter."""
+
+    DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({IA_, SA_, PGA_, PGDf_})
+
+
+class FakeAvgSAWrapper(FakeModel2020):
+    """A model of hazardlib's ``gsim.mgmpe`` package (like GmpeIndirectAvgSA): declares AvgSA
+    but computes PGA and SA(T) with its underlying GSIM; refuses PGV (KeyError)."""
+
+    DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({AvgSA_})
+
+
+FakeAvgSAWrapper.__module__ = "openquake.hazardlib.gsim.mgmpe.fake_avgsa"
+
+
+class FakeAvgPoe(FakeModel2020):
+    """Declares no IMT at all (like hazardlib's ModifiableGMPE): its sub-models decide."""
+
+    DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset()
+
+
+class AvgPoeGMPE(FakeAvgPoe):
+    """hazardlib's AvgPoeGMPE averages PoEs: its means/stds mean nothing."""
+
+
+class FakeBackarc2020(FakeModel2020):
+    """Requires the flag backarc (a bool field of hazardlib's context)."""
+
+    REQUIRES_SITES_PARAMETERS = frozenset({"vs30", "z1pt0", "backarc"})
+
+
 def fake_factory(scale: float = 2.0):
     """hazardlib registers some names to functions returning a configured GSIM instance."""
     return FakeModel2020(scale=scale)
@@ -92,7 +137,8 @@ class _CMaker:
             for g in gsims)) | {"sids"})
 
     def new_ctx(self, size):
-        return np.zeros(size, [(f, float) for f in self.fields]).view(np.recarray)
+        return np.zeros(size, [(f, bool if f == "backarc" else float)
+                               for f in self.fields]).view(np.recarray)
 
 
 @pytest.fixture
@@ -102,7 +148,9 @@ def fake_hazardlib(monkeypatch):
 
     def get_mean_stds(gsim, ctx, imts):
         calls.append(ctx.copy())
-        periods = np.array([0.0 if i == "PGA" else float(i[3:-1]) for i in imts])
+        if "PGV" in imts:
+            raise KeyError("PGV")
+        periods = np.array([float(i[i.index("(") + 1:-1]) if "(" in i else 0.0 for i in imts])
         out = np.zeros((4, len(imts), len(ctx)))
         out[0] = expected_mean(ctx.mag, ctx.rjb, periods[:, None], ctx.z1pt0, gsim.scale)
         out[1], out[2], out[3] = 0.7, 0.4, 0.5
@@ -110,7 +158,10 @@ def fake_hazardlib(monkeypatch):
 
     gsims = {"FakeModel2020": FakeModel2020, "FakeWithTauPhi": FakeWithTauPhi,
              "BooreEtAl2014": FakeBooreEtAl2014, "FakeTable": FakeTable,
-             "FakeFactory": fake_factory, "FakeBadFactory": fake_bad_factory}
+             "FakeFactory": fake_factory, "FakeBadFactory": fake_bad_factory,
+             "FakeArias2019": FakeArias2019,
+             "FakeAvgSAWrapper": FakeAvgSAWrapper, "FakeAvgPoe": FakeAvgPoe,
+             "FakeBackarc2020": FakeBackarc2020, "AvgPoeGMPE": AvgPoeGMPE}
     package = types.ModuleType("openquake")
     hazardlib = types.ModuleType("openquake.hazardlib")
     modules = {
@@ -247,3 +298,76 @@ def test_bridged_gsims_pickle_by_name(fake_hazardlib):
     copy = pickle.loads(pickle.dumps(gsim))
     assert type(copy) is type(gsim) and copy.hazardlib_gsim.scale == 3.0
     assert copy == gsim
+
+
+def test_adapter_declares_the_other_imts_hazardlib_declares(fake_hazardlib):
+    gsim = get_gsim("FakeArias2019")
+    # PGDfLatSpread-like names the toolkit does not parse are left out
+    assert gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES == {"PGA", "SA", "IA"}
+    ctx = Context(mag=np.array([6.0, 7.0]), rjb=np.array([5.0, 50.0]),
+                  vs30=np.array([400.0, 800.0]), z1pt0=np.array([100.0, 100.0]))
+    ia, avgsa = from_string("IA"), from_string("AvgSA(0.5)")
+    mean, sig, _, _ = gsim.get_mean_and_stddevs(ctx, [ia, SA(0.5)])
+    np.testing.assert_allclose(mean[0], expected_mean(ctx.mag, ctx.rjb, 0.0, 100.0), rtol=1e-14)
+    np.testing.assert_allclose(mean[1], expected_mean(ctx.mag, ctx.rjb, 0.5, 100.0), rtol=1e-14)
+    with pytest.raises(InputError, match=r"FakeArias2019 is not defined for IMT AvgSA\(0.5\); "
+                                         r"it supports \['IA', 'PGA', 'SA'\]"):
+        gsim.get_mean_and_stddevs(ctx, [avgsa])
+
+
+def test_imt_strings_reach_hazardlib_canonical(fake_hazardlib, monkeypatch):
+    seen = []
+    monkeypatch.setattr(sys.modules["openquake.hazardlib.imt"], "from_string",
+                        lambda s: seen.append(s) or s)
+    ctx = Context(mag=np.array([6.0]), rjb=np.array([5.0]), vs30=np.array([400.0]),
+                  z1pt0=np.array([100.0]))
+    imts = [from_string(s) for s in ("AvgSA(0.10)", "AvgSA", "PGA", "SA(1.0)")]
+    mean, *_ = get_gsim("FakeAvgSAWrapper").get_mean_and_stddevs(ctx, imts)
+    assert seen == ["AvgSA(0.1)", "AvgSA", "PGA", "SA(1.0)"]
+    np.testing.assert_allclose(mean[:, 0], expected_mean(6.0, 5.0, np.array([0.1, 0, 0, 1.0]),
+                                                         100.0), rtol=1e-14)
+
+
+def test_wrappers_let_hazardlib_decide_their_imts(fake_hazardlib):
+    ctx = Context(mag=np.array([6.0]), rjb=np.array([5.0]), vs30=np.array([400.0]),
+                  z1pt0=np.array([100.0]))
+    for name in ("FakeAvgSAWrapper", "FakeAvgPoe"):
+        gsim = get_gsim(name)
+        gsim.check_imt(PGA())  # not declared, but the wrapped models compute it
+        mean, *_ = gsim.get_mean_and_stddevs(ctx, [PGA(), SA(0.2)])
+        np.testing.assert_allclose(mean[:, 0], expected_mean(6.0, 5.0, np.array([0, 0.2]),
+                                                             100.0), rtol=1e-14)
+        with pytest.raises(InputError, match=rf"hazardlib GSIM {name} is not defined for one "
+                                             r"of the IMTs \['PGA', 'PGV'\]"):
+            gsim.get_mean_and_stddevs(ctx, [PGA(), PGV()])
+    # a plain model that declares IMTs is still held to them
+    with pytest.raises(InputError, match="FakeModel2020 is not defined for IMT IA"):
+        get_gsim("FakeModel2020").check_imt(from_string("IA"))
+
+
+def test_own_gsims_still_refuse_the_other_imts():
+    with pytest.raises(InputError, match=r"GSIM BooreEtAl2014 is not defined for IMT IA; "
+                                         r"it supports \['PGA', 'PGV', 'SA'\]"):
+        BooreEtAl2014().check_imt(from_string("IA"))
+    with pytest.raises(InputError, match="GSIM BooreEtAl2014 is not defined for IMT "
+                                         r"AvgSA\(1.0\)"):
+        BooreEtAl2014().check_imt(from_string("AvgSA(1.0)"))
+
+
+def test_poe_averaging_models_are_refused(fake_hazardlib):
+    with pytest.raises(InputError, match="hazardlib's AvgPoeGMPE averages the probabilities of "
+                                         "exceedance of its sub-models.*not supported"):
+        get_gsim("AvgPoeGMPE")
+
+
+def test_text_flags_of_a_site_model_reach_hazardlib_as_flags(fake_hazardlib):
+    def ctx(backarc):
+        return Context(mag=np.full(4, 6.0), rjb=np.full(4, 5.0), vs30=np.full(4, 400.0),
+                       z1pt0=np.full(4, 100.0), backarc=np.array(backarc))
+
+    gsim = get_gsim("FakeBackarc2020")
+    gsim.get_mean_and_stddevs(ctx(["False", " true", "TRUE", "0"]), [PGA()])
+    assert fake_hazardlib[-1].backarc.tolist() == [False, True, True, False]
+    with pytest.raises(InputError, match=r"site parameter backarc: expected numbers or "
+                                         r"true/false, got \['maybe'\]"):
+        gsim.get_mean_and_stddevs(ctx(["maybe"] * 4), [PGA()])

@@ -455,3 +455,13 @@ def test_public_names():
     assert sorted(toolkit.io.__all__) == sorted(set(toolkit.io.__all__))
     for name in toolkit.io.__all__:
         assert getattr(toolkit.io, name) is not None
+
+
+def test_other_imts_keep_the_job_order_and_canonical_names(tmp_path):
+    # OpenQuake keeps the order of the job file (it matters for hazard-map and UHS columns)
+    value = ('{"AvgSA(0.10)": [0.1, 0.2], "SA(0.1)": [0.1], "IA": logscale(0.001, 10, 3), '
+             '"AvgSA": [0.1], "EAS(1.0)": [0.005, 0.1], "PGA": [0.1]}')
+    p = read_quiet(write_job(tmp_path, intensity_measure_types_and_levels=value))
+    assert list(p.imtls) == ["AvgSA(0.1)", "SA(0.1)", "IA", "AvgSA", "EAS(1.000000)", "PGA"]
+    assert [imt.name for imt in p.imts] == ["AvgSA", "SA", "IA", "AvgSA", "EAS", "PGA"]
+    np.testing.assert_allclose(p.imtls["IA"], [0.001, 0.1, 10.0], rtol=1e-14)

@@ -308,3 +308,27 @@ def test_write_and_parse_helpers(tmp_path):
     (tmp_path / "in1").write_bytes(b"abc")
     (tmp_path / "in2").write_bytes(b"def")
     assert input_checksum([tmp_path / "in1", tmp_path / "in2"]) == 0x4B8E39EF
+
+
+def test_exports_with_the_other_imts(tmp_path):
+    out = tiny(imtls={"IA": [0.001, 5.0], "AvgSA(0.1)": [0.0105084], "SA(0.1)": [0.01, 0.2],
+                      "EAS(1.000000)": [0.005], "PGA": [0.1]})
+    paths = {p.name: p for p in export("hcurves", out, 1, tmp_path, **META)}
+    assert sorted(paths) == ["hazard_curve-mean-AvgSA(0.1)_1.csv",
+                             "hazard_curve-mean-EAS(1.000000)_1.csv",
+                             "hazard_curve-mean-IA_1.csv", "hazard_curve-mean-PGA_1.csv",
+                             "hazard_curve-mean-SA(0.1)_1.csv"]
+    meta, table = read_oq_csv(paths["hazard_curve-mean-IA_1.csv"])
+    assert meta["imt"] == "IA"
+    assert list(table.columns) == ["lon", "lat", "depth", "poe-1.00000e-03", "poe-5.00000e+00"]
+    _, table = read_oq_csv(paths["hazard_curve-mean-AvgSA(0.1)_1.csv"])
+    assert list(table.columns)[3:] == ["poe-1.05084e-02"]
+    _, table = read_oq_csv(paths["hazard_curve-mean-SA(0.1)_1.csv"])
+    assert list(table.columns)[3:] == ["poe-0.0100000", "poe-0.2000000"]
+    (hmap,) = export("hmaps", out, 1, tmp_path, **META)
+    _, table = read_oq_csv(hmap)
+    assert list(table.columns)[2:4] == ["IA-0.1", "IA-0.02"]
+    (uhs,) = export("uhs", out, 1, tmp_path, **META)  # PGA and SA only, not AvgSA
+    _, table = read_oq_csv(uhs)
+    assert list(table.columns) == ["lon", "lat", "0.100000~SA(0.1)", "0.100000~PGA",
+                                   "0.020000~SA(0.1)", "0.020000~PGA"]

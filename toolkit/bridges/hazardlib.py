@@ -35,7 +35,7 @@ import numpy as np
 
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
-from toolkit.engine.hazard.imt import IMT
+from toolkit.engine.hazard.imt import IMT, NAMES
 from toolkit.errors import InputError
 
 __all__ = ["HazardlibGMPE", "adapter_class", "available", "gsim_fallback", "hazardlib_gsims"]
@@ -44,7 +44,12 @@ PACKAGE = "openquake.hazardlib"
 #: hazardlib's value for an unknown basin depth (the toolkit uses NaN)
 UNKNOWN_DEPTH = -999.0
 _DEPTHS = ("z1pt0", "z2pt5")
-_IMT_NAMES = frozenset({"PGA", "PGV", "SA"})
+_IMT_NAMES = NAMES  # every IMT the toolkit parses (PGA, SA, IA, AvgSA, EAS ...)
+#: hazardlib package of the models that modify or combine other GSIMs
+WRAPPERS = f"{PACKAGE}.gsim.mgmpe."
+#: hazardlib models whose result is not a mean and standard deviations: AvgPoeGMPE averages
+#: the probabilities of exceedance of its sub-models (its means/stds are placeholders)
+POE_MODELS = frozenset({"AvgPoeGMPE"})
 _adapters: dict[type, type[HazardlibGMPE]] = {}
 _gsims_cache: list[Any] = []  # [gsim module, {name: class}]
 
@@ -86,8 +91,14 @@ class HazardlibGMPE(GMPE):
     """Adapter base: a hazardlib GSIM class seen through the toolkit's GMPE interface.
 
     Concrete adapters are made by :func:`adapter_class`; their name is the hazardlib class
-    name, their ``REQUIRES_*`` sets are hazardlib's, their IMTs hazardlib's PGA/PGV/SA.
-    Keyword arguments are passed to the hazardlib class (``region="JPN"`` ...).
+    name, their ``REQUIRES_*`` sets are hazardlib's, their IMTs those hazardlib declares (for
+    the instance: wrappers such as GMPETable learn them from their parameters) among the ones
+    :mod:`toolkit.engine.hazard.imt` parses. A model that declares no IMT, or one of
+    hazardlib's ``gsim.mgmpe`` models (they modify or combine other GSIMs: GmpeIndirectAvgSA,
+    ModifiableGMPE ...), computes whatever IMT its underlying GSIMs do: the adapter lets
+    hazardlib decide and turns its refusal into an :class:`InputError`.
+    Keyword arguments are passed to the hazardlib class (``region="JPN"`` ...). The models
+    named in :data:`POE_MODELS` (AvgPoeGMPE) are refused.
     """
 
     REGISTER = False
@@ -163,6 +174,8 @@ class HazardlibGMPE(GMPE):
                     values = np.asarray(getattr(ctx, field))[idx]
                     if field in _DEPTHS:
                         values = np.where(np.isnan(values), UNKNOWN_DEPTH, values)
+                    elif values.dtype.kind in "USO" and rec.dtype[field].kind in "biuf":
+                        values = _numbers(values, field)
                     rec[field] = values
                 elif field == "sids":
                     rec[field] = np.arange(len(idx))
@@ -178,6 +191,30 @@ class HazardlibGMPE(GMPE):
             if "Intra event" in std_types:
                 phi[:, idx] = out[3]
 
+    @property
+    def delegates_imts(self) -> bool:
+        """True for a wrapper whose underlying GSIMs decide its IMTs (see the class doc)."""
+        gsim = self.hazardlib_gsim
+        return (not gsim.DEFINED_FOR_INTENSITY_MEASURE_TYPES
+                or type(gsim).__module__.startswith(WRAPPERS))
+
+    def check_imt(self, imt: IMT) -> None:
+        """As :meth:`GMPE.check_imt`, except for wrappers (see the class docstring)."""
+        if not self.delegates_imts:
+            super().check_imt(imt)
+
+
+def _numbers(values: np.ndarray, field: str) -> np.ndarray:
+    """Text site parameters (a site model's ``backarc="False"``) as the numbers or flags
+    hazardlib's numeric context field ``field`` holds: ``true``/``false`` (any case) as 1/0."""
+    text = np.char.lower(np.char.strip(values.astype(str)))
+    flags = {"true": 1.0, "false": 0.0}
+    try:
+        return np.array([flags[t] if t in flags else float(t) for t in text])
+    except ValueError:
+        raise InputError(f"site parameter {field}: expected numbers or true/false, got "
+                         f"{sorted(set(values.astype(str).tolist()))[:5]}") from None
+
 
 def adapter_class(hazardlib_class: type) -> type[HazardlibGMPE]:
     """The toolkit GMPE class wrapping ``hazardlib_class`` (one per class, cached)."""
@@ -185,6 +222,11 @@ def adapter_class(hazardlib_class: type) -> type[HazardlibGMPE]:
         return _adapters[hazardlib_class]
     except KeyError:
         pass
+    if hazardlib_class.__name__ in POE_MODELS:
+        raise InputError(f"hazardlib's {hazardlib_class.__name__} averages the probabilities "
+                         "of exceedance of its sub-models: the bridge carries means and "
+                         "standard deviations only, so it is not supported; use the sub-models "
+                         "as weighted branches of the gsim logic tree instead")
     trt = getattr(hazardlib_class, "DEFINED_FOR_TECTONIC_REGION_TYPE", "")
     attrs = {
         "__doc__": f"{hazardlib_class.__name__} from openquake.hazardlib (bridged).\n\n"

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from toolkit.engine.hazard.imt import from_string, level_label
 from toolkit.errors import InputError, StoreError
 from toolkit.registry import Registry
 from toolkit.store.csvformat import read_oq_csv, write_oq_csv
@@ -275,7 +276,8 @@ def export_hcurves(
     *,
     custom_site_id: bool = False,
 ) -> list[Path]:
-    """One file per kind and IMT: ``lon,lat,depth,poe-<level %.7f>...``, values ``%.6E``.
+    """One file per kind and IMT: ``lon,lat,depth,poe-<level>...``, values ``%.6E``; the
+    levels as :func:`~toolkit.engine.hazard.imt.level_label` writes them.
 
     With ``custom_site_id=True`` the first column is the site's geohash, ``custom_site_id``
     (as OpenQuake writes the curves of event-based calculations).
@@ -285,7 +287,8 @@ def export_hcurves(
     paths = []
     for kind, curves in _curve_kinds(o):
         for imt, sl in o.imt_slices.items():
-            header = site_id + ["lon", "lat", "depth"] + [f"poe-{x:.7f}" for x in o.imtls[imt]]
+            levels = [level_label(from_string(imt), x) for x in o.imtls[imt]]
+            header = site_id + ["lon", "lat", "depth"] + [f"poe-{x}" for x in levels]
             comment = meta.comment(
                 kind=kind, investigation_time=o.investigation_time, imt=imt
             )
