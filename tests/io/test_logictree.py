@@ -353,6 +353,17 @@ def test_logic_tree_without_namespace(tmp_path):
     path.write_text("<nrml/>")
     with pytest.raises(InputError, match="line 1: the <nrml> element is empty"):
         read_gsim_logic_tree(path)
+    # OpenQuake's one tree per site label (site_labels) is refused, not silently cut
+    second = text.replace("</logicTree>", '</logicTree>\n  <logicTree logicTreeID="Cascadia">'
+                          "</logicTree>")
+    path.write_text(second)
+    with pytest.raises(InputError, match=r"line 45: a second <logicTree> in the logic-tree "
+                                         r"file \(logicTreeID 'Cascadia'\).*site_labels"):
+        read_gsim_logic_tree(path)
+    path.write_text(second.replace("<nrml>", '<nrml xmlns="http://openquake.org/xmlns/nrml/'
+                                   '0.4">'))
+    with pytest.raises(InputError, match="a second <logicTree>"):
+        read_gsim_logic_tree(path)
     path.write_text("<nrml><sourceModel/></nrml>")
     with pytest.raises(InputError, match="expected a <logicTree> element, found <sourceModel>"):
         read_gsim_logic_tree(path)

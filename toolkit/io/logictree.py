@@ -68,7 +68,7 @@ from toolkit.io.lt_uncertainties import (
     UncertaintyBranchSet,
     read_uncertainty_branch_set,
 )
-from toolkit.io.nrml import Node, parse_xml, read_nrml
+from toolkit.io.nrml import NRML_NAMESPACES, Node, parse_xml, read_nrml
 
 __all__ = [
     "SourceModelBranch",
@@ -391,20 +391,30 @@ class Realization:
 
 # --------------------------------------------------------------------------- reading
 def _read_logic_tree_root(path: Path) -> Node:
-    """The content element of a logic-tree file.
+    """The ``<logicTree>`` (or other content) element of a logic-tree file.
 
     Besides the NRML 0.4 and 0.5 namespaces, a bare ``<nrml>`` root without a namespace is
     accepted for logic trees, as OpenQuake 3.26 does (measured: its QA classical cases 39
     and 67 ship GSIM logic trees in that form); the branch sets are read the same way.
     Source-model files still need a namespace.
+
+    Raises
+    ------
+    InputError
+        Not ``<nrml>``, an unknown namespace, no content, or several ``<logicTree>``
+        elements (OpenQuake's one tree per site label, ``site_labels``, is not supported).
     """
     root = parse_xml(path)
-    if root.tag == "nrml" and root.ns == "":
-        if not root.children:
-            raise InputError(f"{root.where}: the <nrml> element is empty")
-        return root.children[0]
-    content, _version = read_nrml(path)
-    return content
+    if root.tag != "nrml" or (root.ns and root.ns not in NRML_NAMESPACES):
+        read_nrml(path)  # raises, with the message of the other NRML files
+    if not root.children:
+        raise InputError(f"{root.where}: the <nrml> element is empty")
+    if len(root.children) > 1:
+        extra = root.children[1]
+        raise InputError(f"{extra.where}: a second <{extra.tag}> in the logic-tree file "
+                         f"(logicTreeID {extra.attrib.get('logicTreeID', '')!r}): one logic "
+                         "tree per site label (site_labels) is not supported yet")
+    return root.children[0]
 
 
 def _branch_sets(path: Path, expected: str) -> list[Node]:
