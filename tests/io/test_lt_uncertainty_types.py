@@ -71,13 +71,14 @@ def test_max_mag_relative_without_moment_balance(tmp_path):
 
 def test_set_msr(tmp_path):
     paths = path_sources(tmp_path, branch_set("setMSRAbsolute", "bs2", [
-        ("peer", "PeerMSR", 1.0)], applyToSourceType="point"))
-    assert {type(paths[0]["P1"].msr).__name__, type(paths[1]["D1"].msr).__name__} == {
-        "PeerMSR"}
-    assert type(paths[0]["F1"].msr).__name__ == "WC1994"  # a fault: not a point source
+        ("peer", "PeerMSR", 0.5), ("wc", "WC1994", 0.5)], applyToSources="D1"))
+    assert type(paths[2]["D1"].msr).__name__ == "PeerMSR"  # file: StrasserIntraslab
+    assert type(paths[3]["D1"].msr).__name__ == "WC1994"
+    assert type(paths[0]["P1"].msr).__name__ == "WC1994"  # not named: unchanged
     with pytest.raises(UnknownName, match=r"line \d+, the setMSRAbsolute value of branch "
                                           r"'x'.*NoSuchMSR"):
-        path_sources(tmp_path, branch_set("setMSRAbsolute", "bs2", [("x", "NoSuchMSR", 1.0)]))
+        path_sources(tmp_path, branch_set("setMSRAbsolute", "bs2", [("x", "NoSuchMSR", 1.0)],
+                                          applyToSources="P1"))
 
 
 def test_seismogenic_depths(tmp_path):
@@ -144,8 +145,31 @@ def test_bad_values(tmp_path, kind, value, match):
                                           applyToSources="P1"))
 
 
-def test_absolute_mfd_types_need_apply_to_sources(tmp_path):
-    for kind, value in (("bGRAbsolute", "0.9"), ("abMaxMagAbsolute", "3 1 6")):
-        with pytest.raises(InputError, match=f"the {kind} branch set 'bs2' needs "
-                                             "applyToSources"):
-            path_sources(tmp_path, branch_set(kind, "bs2", [("x", value, 1.0)]))
+@pytest.mark.parametrize("kind, value", [
+    ("bGRAbsolute", "0.9"), ("abMaxMagAbsolute", "3 1 6"), ("setMSRAbsolute", "PeerMSR"),
+    ("setUpperSeismDepthAbsolute", "3"), ("setLowerSeismDepthAbsolute", "14"),
+    ("setAspectRatioAbsolute", "2"), ("simpleFaultDipAbsolute", "45"),
+    ("maxMagGRAbsolute", "6.5"),
+])
+def test_absolute_types_name_exactly_one_source(tmp_path, kind, value):
+    """As OpenQuake 3.26 (measured): every *Absolute type needs applyToSources with one id."""
+    with pytest.raises(InputError, match=f"the {kind} branch set 'bs2' needs applyToSources"):
+        path_sources(tmp_path, branch_set(kind, "bs2", [("x", value, 1.0)]))
+    with pytest.raises(InputError, match=rf"the {kind} branch set 'bs2' must name exactly one "
+                                         r"source in applyToSources, got \['P1', 'F1'\]"):
+        path_sources(tmp_path, branch_set(kind, "bs2", [("x", value, 1.0)],
+                                          applyToSources="P1 F1"))
+
+
+def test_relative_types_apply_to_every_selected_source(tmp_path):
+    # no applyToSources: every point source (P1 of sm04, D1 and S1 of sm05)
+    paths = path_sources(tmp_path, branch_set("setLowerSeismDepthRelative", "bs2", [
+        ("l", "2", 1.0)], applyToSourceType="point"))
+    assert paths[0]["P1"].lower_seismogenic_depth == 22.0
+    assert paths[1]["D1"].lower_seismogenic_depth == 82.0
+    assert paths[1]["S1"].lower_seismogenic_depth == 22.0
+    assert paths[0]["F1"].lower_seismogenic_depth == 12.0  # a fault: not selected
+    # ...but simpleFaultDipRelative needs applyToSources, as in OpenQuake
+    with pytest.raises(InputError, match="the simpleFaultDipRelative branch set 'bs2' needs "
+                                         "applyToSources"):
+        path_sources(tmp_path, branch_set("simpleFaultDipRelative", "bs2", [("d", "5", 1.0)]))

@@ -29,9 +29,10 @@ uncertaintyType            value                                 applies to
 =========================  ====================================  ==========================
 
 The types after ``incrementalMFDAbsolute`` behave as OpenQuake 3.26 applies them to its
-sources (measured): nothing but the named value changes, and an absolute MFD type needs
-``applyToSources``. The toolkit refuses results OpenQuake would let through (an upper
-seismogenic depth below the lower one, a negative depth, a dip outside (0, 90]).
+sources (measured): nothing but the named value changes; every ``*Absolute`` type must
+name exactly one source in ``applyToSources`` and ``simpleFaultDipRelative`` at least
+one. The toolkit refuses results OpenQuake would let through (an upper seismogenic depth
+below the lower one, a negative depth, a dip outside (0, 90]).
 Not supported (refused by name): ``bACRelative``, ``bACAbsolute``,
 ``maxMagAndDeltaMagACRelative`` (the alternative characteristic MFD is not read), the
 geometry types, ``truncatedGRFromSlipAbsolute``, ``recomputeMmax``, ``extendModel``.
@@ -57,7 +58,7 @@ given and nothing else.
 Which sources a branch set modifies:
 
 * ``applyToSources="id1 id2"``: only these sources (each id must be in a source model the
-  branch set applies to). Required by the absolute types, as OpenQuake requires it;
+  branch set applies to). The absolute types need exactly one, as OpenQuake requires;
 * ``applyToTectonicRegionType``, ``applyToSourceType`` (``point``, ``area``,
   ``simpleFault``...): filters on the sources;
 * ``applyToBranches="b1 b2"``: the branch set applies only to the logic-tree paths through
@@ -390,7 +391,9 @@ class _Kind:
     """How one ``uncertaintyType`` is read and applied.
 
     ``mfd_tags``: the MFD elements it can modify (None: any MFD); ``source_kinds``: the
-    source elements it can modify (None: any); ``absolute``: it needs ``applyToSources``.
+    source elements it can modify (None: any); ``absolute``: ``applyToSources`` must name
+    exactly one source (as OpenQuake 3.26 requires of every ``*Absolute`` type, measured);
+    ``needs_sources``: ``applyToSources`` must name at least one source.
     """
 
     parse: Callable[[Node, str], Any]
@@ -398,6 +401,7 @@ class _Kind:
     mfd_tags: tuple[str, ...] | None
     absolute: bool
     source_kinds: tuple[str, ...] | None = None
+    needs_sources: bool = False
 
     def refusal(self, kind: str, spec: SourceSpec) -> str | None:
         """Why ``kind`` cannot modify ``spec`` (None if it can)."""
@@ -421,23 +425,23 @@ UNCERTAINTY_TYPES: dict[str, _Kind] = {
     "abMaxMagAbsolute": _Kind(_parse_ab_max_mag, _ab_max_mag_absolute, (_GR,), True),
     "maxMagGRRelativeNoMoBalance": _Kind(_parse_number, _max_mag_relative_no_balance,
                                          (_GR,), False),
-    "setMSRAbsolute": _Kind(_parse_msr, _set_msr, None, False, _POINT_AREA_FAULT),
+    "setMSRAbsolute": _Kind(_parse_msr, _set_msr, None, True, _POINT_AREA_FAULT),
     "setUpperSeismDepthAbsolute": _Kind(_parse_number, _set_depth("upper", False), None,
-                                        False, _POINT_AREA),
+                                        True, _POINT_AREA),
     "setUpperSeismDepthRelative": _Kind(_parse_number, _set_depth("upper", True), None,
                                         False, _POINT_AREA),
     "setLowerSeismDepthAbsolute": _Kind(_parse_number, _set_depth("lower", False), None,
-                                        False, _POINT_AREA_FAULT),
+                                        True, _POINT_AREA_FAULT),
     "setLowerSeismDepthRelative": _Kind(_parse_number, _set_depth("lower", True), None,
                                         False, _POINT_AREA_FAULT),
-    "setAspectRatioAbsolute": _Kind(_parse_number, _set_aspect_ratio(False), None, False,
+    "setAspectRatioAbsolute": _Kind(_parse_number, _set_aspect_ratio(False), None, True,
                                     _POINT_AREA_FAULT),
     "setAspectRatioRelative": _Kind(_parse_number, _set_aspect_ratio(True), None, False,
                                     _POINT_AREA_FAULT),
-    "simpleFaultDipAbsolute": _Kind(_parse_number, _set_dip(False), None, False,
+    "simpleFaultDipAbsolute": _Kind(_parse_number, _set_dip(False), None, True,
                                     ("simpleFaultSource",)),
     "simpleFaultDipRelative": _Kind(_parse_number, _set_dip(True), None, False,
-                                    ("simpleFaultSource",)),
+                                    ("simpleFaultSource",), needs_sources=True),
 }
 
 
@@ -467,11 +471,11 @@ def read_uncertainty_branch_set(bset: Node, branches: list[tuple[Node, str, Node
                          f"set: {', '.join(UNCERTAINTY_TYPES)})")
     spec = UNCERTAINTY_TYPES[kind]
     sources = tuple(bset.attrib.get("applyToSources", "").split())
-    if spec.absolute and not sources:
+    if (spec.absolute or spec.needs_sources) and not sources:
         raise InputError(f"{bset.where}: the {kind} branch set {set_id!r} needs "
                          "applyToSources (the ids of the sources it sets)")
-    if kind == "abGRAbsolute" and len(sources) != 1:  # as OpenQuake: one a/b pair, one source
-        raise InputError(f"{bset.where}: the abGRAbsolute branch set {set_id!r} must name "
+    if spec.absolute and len(sources) != 1:  # as OpenQuake 3.26 (measured): one value, one source
+        raise InputError(f"{bset.where}: the {kind} branch set {set_id!r} must name "
                          f"exactly one source in applyToSources, got {list(sources)}")
     parsed = []
     for (_node, branch_id, model, weight), code in zip(branches, codes, strict=True):
