@@ -173,3 +173,11 @@ def test_relative_types_apply_to_every_selected_source(tmp_path):
     with pytest.raises(InputError, match="the simpleFaultDipRelative branch set 'bs2' needs "
                                          "applyToSources"):
         path_sources(tmp_path, branch_set("simpleFaultDipRelative", "bs2", [("d", "5", 1.0)]))
+
+
+def test_alternative_characteristic_types_are_refused_by_name(tmp_path):
+    with pytest.raises(InputError, match=r"line \d+: uncertainty type 'bACRelative' is not "
+                                         r"supported yet in a source-model logic tree "
+                                         r"\(uncertainties of the alternative characteristic"):
+        path_sources(tmp_path, branch_set("bACRelative", "bs2", [("x", "0.1", 1.0)],
+                                          applyToSources="P1"))

@@ -466,9 +466,11 @@ def read_uncertainty_branch_set(bset: Node, branches: list[tuple[Node, str, Node
     kind = bset.attrib.get("uncertaintyType", "").strip()
     set_id = bset.attrib.get("branchSetID", "").strip() or "?"
     if kind not in UNCERTAINTY_TYPES:
+        why = (" (uncertainties of the alternative characteristic MFD: that MFD is not "
+               "supported)" if "AC" in kind else "")
         raise InputError(f"{bset.where}: uncertainty type {kind!r} is not supported yet in a "
-                         f"source-model logic tree (supported after the sourceModel branch "
-                         f"set: {', '.join(UNCERTAINTY_TYPES)})")
+                         f"source-model logic tree{why} (supported after the sourceModel "
+                         f"branch set: {', '.join(UNCERTAINTY_TYPES)})")
     spec = UNCERTAINTY_TYPES[kind]
     sources = tuple(bset.attrib.get("applyToSources", "").split())
     if (spec.absolute or spec.needs_sources) and not sources:
