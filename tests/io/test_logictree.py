@@ -275,13 +275,13 @@ def test_unsupported_uncertainty_type(tmp_path):
      r"at .* line 6\)"),
     ('applyToTectonicRegionType="Stable Crust"', "",
      "line 36: the gmpeModel branch set lacks applyToTectonicRegionType"),
-    ('branchID="sub2"', 'branchID="act1"', r"line 29: duplicate branchID 'act1' \(first at"),
+    ('branchID="act3"', 'branchID="act1"', r"line 16: duplicate branchID 'act1' \(first at"),
     ("<uncertaintyWeight>0.3</", "<uncertaintyWeight>heavy</",
      "line 14: the weight of branch 'act2' must be a number, got 'heavy'"),
     ("<uncertaintyWeight>0.3</", "<uncertaintyWeight>-0.3</", r"must be in \[0, 1\]"),
-    ("<uncertaintyModel>BooreAtkinson2008</uncertaintyModel>",
-     '<uncertaintyModel minimum_distance="10">BooreAtkinson2008</uncertaintyModel>',
-     "line 13: attributes of <uncertaintyModel> .minimum_distance. are not supported yet"),
+    ("<uncertaintyModel>[SadighEtAl1997]</uncertaintyModel>",
+     '<uncertaintyModel scale="2">[SadighEtAl1997]\nscale = 1.5</uncertaintyModel>',
+     "line 39, branch 'st1': the GSIM parameter 'scale' is given twice"),
     ("<uncertaintyWeight>0.3</uncertaintyWeight>",
      '<uncertaintyWeight imt="PGA">0.3</uncertaintyWeight>',
      "line 14: weights per IMT are not supported yet"),
@@ -293,6 +293,80 @@ def test_invalid_gsim_trees(tmp_path, old, new, match):
     with pytest.raises(InputError, match=match) as info:
         read_gsim_logic_tree(path)
     assert str(info.value).startswith(str(path))
+
+
+def test_branch_ids_repeat_across_gsim_branch_sets(tmp_path):
+    """As OpenQuake 3.26: a GSIM branch id must be unique in its branch set only."""
+    path = edit(tmp_path, "gslt_three_trts.xml", 'branchID="sub2"', 'branchID="act1"')
+    tree = read_gsim_logic_tree(path)
+    assert [b.branch_id for b in tree.branch_sets["Subduction Inslab"].branches] == [
+        "sub1", "act1"]
+    assert [b.code for b in tree.branch_sets["Subduction Inslab"].branches] == ["A", "B"]
+    rlzs = enumerate_realizations(
+        [_sm_branch()], tree, {"b1": {"Active Crust", "Subduction Inslab"}},
+        validate=False)
+    # realizations are named by branch positions: the repeated id changes nothing
+    assert [r.branch_path for r in rlzs] == ["A~AA", "A~AB", "A~BA", "A~BB", "A~CA", "A~CB"]
+    assert rlzs[1].gsim_by_trt["Subduction Inslab"] == ("act1", "BooreAtkinson2008", {})
+
+
+def test_source_model_branch_ids_unique_in_the_whole_tree(tmp_path):
+    path = edit(tmp_path, "smlt_two.xml", 'branchID="sm_three"', 'branchID="sm_groups"')
+    with pytest.raises(InputError, match=r"line 10: duplicate branchID 'sm_groups' \(first at"):
+        read_source_model_logic_tree(path)
+
+
+def _sm_branch():
+    from toolkit.io.logictree import SourceModelBranch
+
+    return SourceModelBranch("b1", [Path("sm.xml")], 1.0, "A")
+
+
+def test_uncertainty_model_attributes_are_gsim_parameters(tmp_path):
+    """``<uncertaintyModel submodel="high" ordinal="1">`` -> GSIM keyword arguments, typed as
+    OpenQuake 3.26 passes them (numbers and booleans parsed, other text kept)."""
+    path = edit(tmp_path, "gslt_three_trts.xml",
+                "<uncertaintyModel>[SadighEtAl1997]</uncertaintyModel>",
+                '<uncertaintyModel submodel="high" ordinal="1" scale="0.5" flag="true" '
+                'code="01">[SadighEtAl1997]\nother = 3</uncertaintyModel>')
+    branch = read_gsim_logic_tree(path).branch_sets["Stable Crust"].branches[0]
+    assert branch.gsim_name == "SadighEtAl1997"
+    assert branch.kwargs == {"other": 3, "submodel": "high", "ordinal": 1, "scale": 0.5,
+                             "flag": True, "code": "01"}
+    # a GSIM that does not take the parameter is refused when instantiated, naming the branch
+    with pytest.raises(InputError, match=r"line 39, branch 'st1': GSIM SadighEtAl1997 with "
+                                         r"parameters"):
+        branch.instantiate()
+
+
+def test_logic_tree_without_namespace(tmp_path):
+    """A bare ``<nrml>`` root (no namespace) is read for logic trees, as OpenQuake does."""
+    text = (DATA / "gslt_three_trts.xml").read_text().replace(
+        '<nrml xmlns="http://openquake.org/xmlns/nrml/0.4">', "<nrml>")
+    path = tmp_path / "gslt.xml"
+    path.write_text(text)
+    tree = read_gsim_logic_tree(path)
+    assert list(tree.branch_sets) == ["Active Crust", "Subduction Inslab", "Stable Crust"]
+    path.write_text(text.replace("<nrml>", '<nrml xmlns="http://example.com/nrml">'))
+    with pytest.raises(InputError, match="unknown NRML namespace 'http://example.com/nrml'"):
+        read_gsim_logic_tree(path)
+    path.write_text("<nrml/>")
+    with pytest.raises(InputError, match="line 1: the <nrml> element is empty"):
+        read_gsim_logic_tree(path)
+    # OpenQuake's one tree per site label (site_labels) is refused, not silently cut
+    second = text.replace("</logicTree>", '</logicTree>\n  <logicTree logicTreeID="Cascadia">'
+                          "</logicTree>")
+    path.write_text(second)
+    with pytest.raises(InputError, match=r"line 45: a second <logicTree> in the logic-tree "
+                                         r"file \(logicTreeID 'Cascadia'\).*site_labels"):
+        read_gsim_logic_tree(path)
+    path.write_text(second.replace("<nrml>", '<nrml xmlns="http://openquake.org/xmlns/nrml/'
+                                   '0.4">'))
+    with pytest.raises(InputError, match="a second <logicTree>"):
+        read_gsim_logic_tree(path)
+    path.write_text("<nrml><sourceModel/></nrml>")
+    with pytest.raises(InputError, match="expected a <logicTree> element, found <sourceModel>"):
+        read_gsim_logic_tree(path)
 
 
 def test_first_branch_set_must_be_source_models(tmp_path):

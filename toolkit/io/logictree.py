@@ -69,7 +69,7 @@ from toolkit.io.lt_uncertainties import (
     UncertaintyBranchSet,
     read_uncertainty_branch_set,
 )
-from toolkit.io.nrml import Node, read_nrml
+from toolkit.io.nrml import NRML_NAMESPACES, Node, parse_xml, read_nrml
 
 __all__ = [
     "SourceModelBranch",
@@ -391,8 +391,35 @@ class Realization:
 
 
 # --------------------------------------------------------------------------- reading
+def _read_logic_tree_root(path: Path) -> Node:
+    """The ``<logicTree>`` (or other content) element of a logic-tree file.
+
+    Besides the NRML 0.4 and 0.5 namespaces, a bare ``<nrml>`` root without a namespace is
+    accepted for logic trees, as OpenQuake 3.26 does (measured: its QA classical cases 39
+    and 67 ship GSIM logic trees in that form); the branch sets are read the same way.
+    Source-model files still need a namespace.
+
+    Raises
+    ------
+    InputError
+        Not ``<nrml>``, an unknown namespace, no content, or several ``<logicTree>``
+        elements (OpenQuake's one tree per site label, ``site_labels``, is not supported).
+    """
+    root = parse_xml(path)
+    if root.tag != "nrml" or (root.ns and root.ns not in NRML_NAMESPACES):
+        read_nrml(path)  # raises, with the message of the other NRML files
+    if not root.children:
+        raise InputError(f"{root.where}: the <nrml> element is empty")
+    if len(root.children) > 1:
+        extra = root.children[1]
+        raise InputError(f"{extra.where}: a second <{extra.tag}> in the logic-tree file "
+                         f"(logicTreeID {extra.attrib.get('logicTreeID', '')!r}): one logic "
+                         "tree per site label (site_labels) is not supported yet")
+    return root.children[0]
+
+
 def _branch_sets(path: Path, expected: str) -> list[Node]:
-    content, _version = read_nrml(path)
+    content = _read_logic_tree_root(path)
     if content.tag != "logicTree":
         raise InputError(f"{path} is not a valid {expected}: expected a <logicTree> element, "
                          f"found <{content.tag}> ({content.where})")
@@ -578,22 +605,63 @@ def _resolve_gsim_files(kwargs: dict[str, Any], base: Path) -> dict[str, Any]:
     return out
 
 
+def _attribute_value(text: str) -> Any:
+    """An ``<uncertaintyModel>`` attribute as a GSIM parameter: a TOML number or boolean
+    when it reads as one (``"1"`` -> 1, ``"0.5"`` -> 0.5, ``"true"`` -> True), else the
+    string itself (``"central"``, ``"01"``: a leading zero is not a TOML number), as
+    OpenQuake 3.26 passes them (measured)."""
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+    return value if isinstance(value, bool | int | float) else text
+
+
+def _with_model_attributes(kwargs: dict[str, Any], attrib: dict[str, str], label: str
+                           ) -> dict[str, Any]:
+    """The GSIM parameters with the attributes of its ``<uncertaintyModel>`` added.
+
+    OpenQuake passes every attribute of a GSIM's ``<uncertaintyModel>`` to the GSIM as a
+    keyword argument: ``<uncertaintyModel submodel="high">CanadaSHM6_StableCrust_AA13
+    </uncertaintyModel>`` is the GSIM ``[CanadaSHM6_StableCrust_AA13] submodel = "high"``
+    and ``ordinal="1"`` gives ``ordinal = 1`` (OpenQuake's ``DummyGMPE``). A GSIM that does
+    not take the parameter is refused when it is instantiated, naming the branch.
+    """
+    out = dict(kwargs)
+    for key, text in attrib.items():
+        if key in out:
+            raise InputError(f"{label}: the GSIM parameter {key!r} is given twice: as an "
+                             "attribute of <uncertaintyModel> and in its text")
+        out[key] = _attribute_value(text)
+    return out
+
+
 def read_gsim_logic_tree(path: str | Path) -> GsimLogicTree:
     """Read a GSIM logic tree: one ``gmpeModel`` branch set per tectonic region type.
 
     GSIM names are not checked here (see :meth:`GsimLogicTree.validate`), so a file can be
-    read before the engine knows its models.
+    read before the engine knows its models. Attributes of ``<uncertaintyModel>`` are GSIM
+    parameters (:func:`_with_model_attributes`).
+
+    Branch ids need to be unique within a branch set only: OpenQuake 3.26 accepts the same
+    ``branchID`` in the branch sets of different tectonic region types (measured; its QA
+    classical case 42 names both its branches ``AbrahamsonEtAl2015``). Realizations are
+    named by branch positions (``A~AB``), not by ids, so nothing is ambiguous. (A source-model
+    logic tree, where ``applyToBranches`` refers to branch ids, needs them unique in the
+    whole tree, as OpenQuake requires.)
 
     Raises
     ------
     InputError
         Not a logic tree; other uncertainty types; missing or repeated
-        ``applyToTectonicRegionType``; weights not summing to one; malformed TOML.
+        ``applyToTectonicRegionType``; a branch id repeated in a branch set; weights not
+        summing to one; malformed TOML; a parameter given both as an attribute and in
+        the TOML text.
     """
     path = Path(path)
-    ids: dict[str, str] = {}
     sets: dict[str, GsimBranchSet] = {}
     for bset in _branch_sets(path, "gsim_logic_tree_file"):
+        ids: dict[str, str] = {}  # unique within a branch set only (see the docstring)
         utype = bset.attrib.get("uncertaintyType", "")
         if utype != "gmpeModel":
             raise InputError(f"{bset.where}: uncertainty type {utype!r} is not supported in a "
@@ -608,11 +676,9 @@ def read_gsim_logic_tree(path: str | Path) -> GsimLogicTree:
         set_id = bset.attrib.get("branchSetID", "").strip()
         branches = []
         for index, (_node, branch_id, model, weight) in enumerate(_branches(bset, ids)):
-            if model.attrib:
-                raise InputError(f"{model.where}: attributes of <uncertaintyModel> "
-                                 f"({', '.join(model.attrib)}) are not supported yet "
-                                 f"(branch {branch_id!r})")
-            name, kwargs = parse_gsim(model.text, f"{model.where}, branch {branch_id!r}")
+            label = f"{model.where}, branch {branch_id!r}"
+            name, kwargs = parse_gsim(model.text, label)
+            kwargs = _with_model_attributes(kwargs, model.attrib, label)
             kwargs = _resolve_gsim_files(kwargs, path.parent)
             branches.append(GsimBranch(branch_id, name, kwargs, weight, branch_code(index),
                                        model.where))

@@ -13,7 +13,29 @@ uncertaintyType            value                                 applies to
 ``maxMagGRRelative``       increment of the maximum magnitude     truncGutenbergRichterMFD
 ``incrementalMFDAbsolute`` ``<incrementalMFD minMag binWidth>``   incrementalMFD
                            with ``<occurRates>``: the new MFD
+``bGRAbsolute``            new b-value (the a-value is kept)      truncGutenbergRichterMFD
+``abMaxMagAbsolute``       ``"a b maxMag"``: new values           truncGutenbergRichterMFD
+``maxMagGRRelative``       increment of the maximum magnitude,    truncGutenbergRichterMFD
+``NoMoBalance``            a- and b-value kept
+``setMSRAbsolute``         magnitude-scaling relation             point, area, simple fault
+``setUpperSeismDepth``     upper seismogenic depth (km), value    point, area
+``Absolute`` / ``Relative`` or increment
+``setLowerSeismDepth``     lower seismogenic depth (km), value    point, area, simple fault
+``Absolute`` / ``Relative`` or increment
+``setAspectRatio``         rupture aspect ratio, value or         point, area, simple fault
+``Absolute`` / ``Relative`` increment
+``simpleFaultDip``         dip (degrees), value or increment      simple fault
+``Absolute`` / ``Relative``
 =========================  ====================================  ==========================
+
+The types after ``incrementalMFDAbsolute`` behave as OpenQuake 3.26 applies them to its
+sources (measured): nothing but the named value changes; every ``*Absolute`` type must
+name exactly one source in ``applyToSources`` and ``simpleFaultDipRelative`` at least
+one. The toolkit refuses results OpenQuake would let through (an upper seismogenic depth
+below the lower one, a negative depth, a dip outside (0, 90]).
+Not supported (refused by name): ``bACRelative``, ``bACAbsolute``,
+``maxMagAndDeltaMagACRelative`` (the alternative characteristic MFD is not read), the
+geometry types, ``truncatedGRFromSlipAbsolute``, ``recomputeMmax``, ``extendModel``.
 
 The two *relative* modifications keep the total moment rate of the truncated
 Gutenberg-Richter distribution, as OpenQuake documents for its ``TruncatedGRMFD``: the
@@ -36,7 +58,7 @@ given and nothing else.
 Which sources a branch set modifies:
 
 * ``applyToSources="id1 id2"``: only these sources (each id must be in a source model the
-  branch set applies to). Required by the absolute types, as OpenQuake requires it;
+  branch set applies to). The absolute types need exactly one, as OpenQuake requires;
 * ``applyToTectonicRegionType``, ``applyToSourceType`` (``point``, ``area``,
   ``simpleFault``...): filters on the sources;
 * ``applyToBranches="b1 b2"``: the branch set applies only to the logic-tree paths through
@@ -272,21 +294,154 @@ def _incremental_absolute(spec: SourceSpec, value: tuple[float, float, list[floa
         mfd_values={"occurRates": list(rates)})
 
 
+def _b_absolute(spec: SourceSpec, value: float, where: str) -> SourceSpec:
+    """``bGRAbsolute``: the b-value set, the a-value kept (OpenQuake 3.26, measured)."""
+    if value <= 0:
+        raise InputError(f"{where}: the b-value must be > 0, got {value:g}")
+    return _with_attrib(spec, bValue=value)
+
+
+def _parse_ab_max_mag(model: Node, label: str) -> tuple[float, float, float]:
+    a, b, max_mag = _floats(model, 3, "three numbers 'a b maxMag'", label)
+    if b <= 0:
+        raise InputError(f"{model.where}: {label}: the b-value must be > 0, got {b:g}")
+    return a, b, max_mag
+
+
+def _ab_max_mag_absolute(spec: SourceSpec, value: tuple[float, float, float],
+                         where: str) -> SourceSpec:
+    """``abMaxMagAbsolute``: a-value, b-value and maximum magnitude set together."""
+    _, _, mmin, _ = _gr_values(spec, where)
+    _check_max_mag(spec, mmin, value[2], where)
+    return _with_attrib(spec, aValue=value[0], bValue=value[1], maxMag=value[2])
+
+
+def _max_mag_relative_no_balance(spec: SourceSpec, value: float, where: str) -> SourceSpec:
+    """``maxMagGRRelativeNoMoBalance``: the maximum magnitude increased, a and b kept."""
+    _, _, mmin, mmax = _gr_values(spec, where)
+    _check_max_mag(spec, mmin, mmax + value, where)
+    return _with_attrib(spec, maxMag=mmax + value)
+
+
+def _parse_msr(model: Node, label: str) -> str:
+    from toolkit.engine.hazard.msr import get_msr
+
+    text = " ".join(model.value.split())
+    if not text:
+        raise InputError(f"{model.where}: {label} must name a magnitude-scaling relation")
+    get_msr(text, f"{model.where}, {label}")  # unknown names fail here, with close matches
+    return text
+
+
+def _set_msr(spec: SourceSpec, value: str, where: str) -> SourceSpec:
+    return dataclasses.replace(spec, msr=value)
+
+
+def _with_kwargs(spec: SourceSpec, **values: Any) -> SourceSpec:
+    return dataclasses.replace(spec, kwargs={**spec.kwargs, **values})
+
+
+def _depths(spec: SourceSpec, upper: float, lower: float, where: str) -> SourceSpec:
+    if upper < 0 or lower <= upper:
+        raise InputError(f"{where}: the seismogenic depths of source {spec.source_id!r} "
+                         f"({spec.where}) would be {upper:g} to {lower:g} km (the upper one "
+                         "must be >= 0 and the lower one deeper)")
+    return _with_kwargs(spec, upper_seismogenic_depth=upper, lower_seismogenic_depth=lower)
+
+
+def _set_depth(which: str, relative: bool) -> Callable[[SourceSpec, float, str], SourceSpec]:
+    """Modifier of the upper or lower seismogenic depth (absolute value or increment, km)."""
+    def modify(spec: SourceSpec, value: float, where: str) -> SourceSpec:
+        upper = float(spec.kwargs["upper_seismogenic_depth"])
+        lower = float(spec.kwargs["lower_seismogenic_depth"])
+        if which == "upper":
+            upper = upper + value if relative else value
+        else:
+            lower = lower + value if relative else value
+        return _depths(spec, upper, lower, where)
+    return modify
+
+
+def _set_aspect_ratio(relative: bool) -> Callable[[SourceSpec, float, str], SourceSpec]:
+    def modify(spec: SourceSpec, value: float, where: str) -> SourceSpec:
+        ratio = float(spec.kwargs["rupture_aspect_ratio"]) + value if relative else value
+        if not ratio > 0:
+            raise InputError(f"{where}: the rupture aspect ratio of source "
+                             f"{spec.source_id!r} ({spec.where}) would be {ratio:g}, not > 0")
+        return _with_kwargs(spec, rupture_aspect_ratio=ratio)
+    return modify
+
+
+def _set_dip(relative: bool) -> Callable[[SourceSpec, float, str], SourceSpec]:
+    def modify(spec: SourceSpec, value: float, where: str) -> SourceSpec:
+        dip = float(spec.kwargs["dip"]) + value if relative else value
+        if not 0 < dip <= 90:
+            raise InputError(f"{where}: the dip of source {spec.source_id!r} ({spec.where}) "
+                             f"would be {dip:g} degrees, not in (0, 90]")
+        return _with_kwargs(spec, dip=dip)
+    return modify
+
+
+_POINT_AREA = ("pointSource", "areaSource")
+_POINT_AREA_FAULT = ("pointSource", "areaSource", "simpleFaultSource")
+
+
 @dataclass(frozen=True)
 class _Kind:
+    """How one ``uncertaintyType`` is read and applied.
+
+    ``mfd_tags``: the MFD elements it can modify (None: any MFD); ``source_kinds``: the
+    source elements it can modify (None: any); ``absolute``: ``applyToSources`` must name
+    exactly one source (as OpenQuake 3.26 requires of every ``*Absolute`` type, measured);
+    ``needs_sources``: ``applyToSources`` must name at least one source.
+    """
+
     parse: Callable[[Node, str], Any]
     modify: Callable[[SourceSpec, Any, str], SourceSpec]
-    mfd_tags: tuple[str, ...]
+    mfd_tags: tuple[str, ...] | None
     absolute: bool
+    source_kinds: tuple[str, ...] | None = None
+    needs_sources: bool = False
+
+    def refusal(self, kind: str, spec: SourceSpec) -> str | None:
+        """Why ``kind`` cannot modify ``spec`` (None if it can)."""
+        if self.source_kinds is not None and spec.kind not in self.source_kinds:
+            return (f"it is a <{spec.kind}>, {kind} modifies only "
+                    f"{', '.join('<' + k + '>' for k in self.source_kinds)}")
+        if self.mfd_tags is not None and spec.mfd_tag not in self.mfd_tags:
+            return (f"its MFD is a <{spec.mfd_tag}>, {kind} modifies only "
+                    f"{', '.join('<' + t + '>' for t in self.mfd_tags)}")
+        return None
 
 
-#: uncertaintyType -> (parser, modifier, MFD elements it modifies, needs applyToSources)
+#: uncertaintyType -> how it is read and applied (see :class:`_Kind`)
 UNCERTAINTY_TYPES: dict[str, _Kind] = {
     "abGRAbsolute": _Kind(_parse_ab, _ab_absolute, (_GR,), True),
     "maxMagGRAbsolute": _Kind(_parse_number, _max_mag_absolute, (_GR,), True),
     "bGRRelative": _Kind(_parse_number, _b_relative, (_GR,), False),
     "maxMagGRRelative": _Kind(_parse_number, _max_mag_relative, (_GR,), False),
     "incrementalMFDAbsolute": _Kind(_parse_incremental, _incremental_absolute, (_INC,), True),
+    "bGRAbsolute": _Kind(_parse_number, _b_absolute, (_GR,), True),
+    "abMaxMagAbsolute": _Kind(_parse_ab_max_mag, _ab_max_mag_absolute, (_GR,), True),
+    "maxMagGRRelativeNoMoBalance": _Kind(_parse_number, _max_mag_relative_no_balance,
+                                         (_GR,), False),
+    "setMSRAbsolute": _Kind(_parse_msr, _set_msr, None, True, _POINT_AREA_FAULT),
+    "setUpperSeismDepthAbsolute": _Kind(_parse_number, _set_depth("upper", False), None,
+                                        True, _POINT_AREA),
+    "setUpperSeismDepthRelative": _Kind(_parse_number, _set_depth("upper", True), None,
+                                        False, _POINT_AREA),
+    "setLowerSeismDepthAbsolute": _Kind(_parse_number, _set_depth("lower", False), None,
+                                        True, _POINT_AREA_FAULT),
+    "setLowerSeismDepthRelative": _Kind(_parse_number, _set_depth("lower", True), None,
+                                        False, _POINT_AREA_FAULT),
+    "setAspectRatioAbsolute": _Kind(_parse_number, _set_aspect_ratio(False), None, True,
+                                    _POINT_AREA_FAULT),
+    "setAspectRatioRelative": _Kind(_parse_number, _set_aspect_ratio(True), None, False,
+                                    _POINT_AREA_FAULT),
+    "simpleFaultDipAbsolute": _Kind(_parse_number, _set_dip(False), None, True,
+                                    ("simpleFaultSource",)),
+    "simpleFaultDipRelative": _Kind(_parse_number, _set_dip(True), None, False,
+                                    ("simpleFaultSource",), needs_sources=True),
 }
 
 
@@ -311,16 +466,18 @@ def read_uncertainty_branch_set(bset: Node, branches: list[tuple[Node, str, Node
     kind = bset.attrib.get("uncertaintyType", "").strip()
     set_id = bset.attrib.get("branchSetID", "").strip() or "?"
     if kind not in UNCERTAINTY_TYPES:
+        why = (" (uncertainties of the alternative characteristic MFD: that MFD is not "
+               "supported)" if "AC" in kind else "")
         raise InputError(f"{bset.where}: uncertainty type {kind!r} is not supported yet in a "
-                         f"source-model logic tree (supported after the sourceModel branch "
-                         f"set: {', '.join(UNCERTAINTY_TYPES)})")
+                         f"source-model logic tree{why} (supported after the sourceModel "
+                         f"branch set: {', '.join(UNCERTAINTY_TYPES)})")
     spec = UNCERTAINTY_TYPES[kind]
     sources = tuple(bset.attrib.get("applyToSources", "").split())
-    if spec.absolute and not sources:
+    if (spec.absolute or spec.needs_sources) and not sources:
         raise InputError(f"{bset.where}: the {kind} branch set {set_id!r} needs "
                          "applyToSources (the ids of the sources it sets)")
-    if kind == "abGRAbsolute" and len(sources) != 1:  # as OpenQuake: one a/b pair, one source
-        raise InputError(f"{bset.where}: the abGRAbsolute branch set {set_id!r} must name "
+    if spec.absolute and len(sources) != 1:  # as OpenQuake 3.26 (measured): one value, one source
+        raise InputError(f"{bset.where}: the {kind} branch set {set_id!r} must name "
                          f"exactly one source in applyToSources, got {list(sources)}")
     parsed = []
     for (_node, branch_id, model, weight), code in zip(branches, codes, strict=True):
@@ -347,10 +504,10 @@ def modify_spec(spec: SourceSpec, bset: UncertaintyBranchSet,
     """
     kind = UNCERTAINTY_TYPES[bset.kind]
     where = bset.label(branch)
-    if spec.mfd_tag not in kind.mfd_tags:
+    refusal = kind.refusal(bset.kind, spec)
+    if refusal:
         raise InputError(f"{where}: cannot apply {bset.kind} to source {spec.source_id!r} "
-                         f"({spec.where}): its MFD is a <{spec.mfd_tag}>, {bset.kind} modifies "
-                         f"only {', '.join('<' + t + '>' for t in kind.mfd_tags)}")
+                         f"({spec.where}): {refusal}")
     return kind.modify(spec, branch.value, where)
 
 
@@ -411,13 +568,12 @@ def check_branch_sets(branch_sets: list[UncertaintyBranchSet],
             raise InputError(f"{bset.label()}: applyToSources names source(s) "
                              f"{', '.join(repr(m) for m in missing)} that are not in the "
                              f"source model(s) of branch(es) {', '.join(sm_ids)}")
-        tags = UNCERTAINTY_TYPES[bset.kind].mfd_tags
+        kind = UNCERTAINTY_TYPES[bset.kind]
         for spec in specs:
-            if bset.selects(spec) and spec.mfd_tag not in tags:
-                raise InputError(
-                    f"{bset.label()}: cannot apply {bset.kind} to source {spec.source_id!r} "
-                    f"({spec.where}): its MFD is a <{spec.mfd_tag}>, {bset.kind} modifies "
-                    f"only {', '.join('<' + t + '>' for t in tags)}")
+            refusal = kind.refusal(bset.kind, spec) if bset.selects(spec) else None
+            if refusal:
+                raise InputError(f"{bset.label()}: cannot apply {bset.kind} to source "
+                                 f"{spec.source_id!r} ({spec.where}): {refusal}")
 
 
 # --------------------------------------------------------------------------- job inputs
