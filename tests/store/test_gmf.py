@@ -183,7 +183,7 @@ def test_load_without_gmfs(data_dir):
         ({"ses_per_logic_tree_path": 0}, r"ses_per_logic_tree_path must be a positive integer"),
         ({"imts": []}, r"'imts' is empty"),
         ({"imts": ["PGA", "SA(0.1)", "SA(0.10)"]}, r"an IMT is given twice"),
-        ({"imts": ["PGA", "MMI"]}, r"unknown intensity measure type 'MMI'"),
+        ({"imts": ["PGA", "PGX"]}, r"unknown intensity measure type 'PGX'"),
         ({"realizations": []}, r"there are no realizations"),
         ({"realizations": [(0, "a", 0.5), (0, "b", 0.5)]}, r"realization ids are not unique"),
         ({"events": np.zeros(6, [("event_id", "u4"), ("rup_id", "u4")])},
