@@ -24,6 +24,7 @@ from toolkit.io.logictree import (
 )
 from toolkit.io.lt_uncertainties import build_source_model_inputs
 from toolkit.io.sites import read_sites
+from toolkit.io.stat_options import read_use_rates
 
 __all__ = ["load_job", "build_inputs", "input_files", "SUPPORTED_MODES"]
 
@@ -241,6 +242,7 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
         quantiles=list(params.quantiles),
         mean=params.mean,
         uniform_hazard_spectra=params.uniform_hazard_spectra,
+        use_rates=read_use_rates(params),
     )
 
 
