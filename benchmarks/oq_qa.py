@@ -10,7 +10,10 @@ Every case runs unchanged, in a fresh process (``toolkit run job.ini --export-di
 each of its expected CSVs is compared with the toolkit's export of the same kind: hazard
 curves, hazard maps and uniform hazard spectra are matched by the ``kind`` and ``imt`` in the
 metadata line of OpenQuake's CSV and by the columns, so the many file names the QA suite uses
-(``hazard_curve-PGA.csv``, ``hcurve-mean.csv``, ``uhs.csv``, ...) need no table.
+(``hazard_curve-PGA.csv``, ``hcurve-mean.csv``, ``uhs.csv``, ...) need no table. Rows are
+paired by site: by position when the coordinates agree, else by coordinates, so an expected
+file holding a subset of the sites (a ``tile_spec`` run) is compared site by site;
+OpenQuake's ``custom_site_id`` labels are not compared.
 
 A case **passes** when every comparable value agrees: rtol 1e-3 on probabilities above 1e-5
 (and on spectra and map values), 1e-5 absolute below. Statuses: ``pass``, ``fail`` (numbers
@@ -48,6 +51,8 @@ from toolkit.store import read_oq_csv  # noqa: E402
 
 RTOL = 1e-3
 SMALL = 1e-5
+#: columns that label a site rather than hold a value
+LABELS = ("custom_site_id",)
 
 
 def case_dirs(paths: list[Path], only: set[str] | None) -> list[Path]:
@@ -110,7 +115,8 @@ def _match(expected: Path, ours: list[tuple[str, str, str, Any, Path]],
     quantile = re.search(r"quantile[_-]curve-([0-9.]+)", name)
     if quantile and not meta.get("kind"):
         kind = f"quantile-{quantile.group(1)}"
-    columns = list(table.columns)
+    # OpenQuake's site labels are not written by the toolkit: rows are matched by coordinates
+    columns = [c for c in table.columns if c not in LABELS]
     candidates = [r for r in ours if r[0] == what and set(columns) <= set(r[3])]
     exact = [r for r in candidates if r[1] == kind and r[2] == imt]
     if exact:
@@ -122,18 +128,48 @@ def _match(expected: Path, ours: list[tuple[str, str, str, Any, Path]],
     return fallback[0][4] if fallback else None
 
 
+def _same_sites(exp: Any, ours: Any) -> bool:
+    return len(exp) == len(ours) and all(
+        np.allclose(exp[c].astype(float), ours[c].astype(float), atol=1e-4)
+        for c in ("lon", "lat") if c in exp)
+
+
+def _align(exp: Any, ours: Any) -> Any:
+    """``ours`` with its rows in the order of ``exp``'s sites, or None when they differ.
+
+    Rows are paired by position when the coordinates agree row by row; otherwise by their
+    coordinates (OpenQuake's ``tile_spec`` runs export a subset of the sites, in geohash
+    order): every expected site must then be found exactly once among ours.
+    """
+    if _same_sites(exp, ours):
+        return ours
+    if "lon" not in exp or "lat" not in exp:
+        return None
+
+    def keys(table: Any) -> list[tuple[int, int]]:  # coordinates are written with 5 decimals
+        return list(zip(np.rint(table["lon"].astype(float) * 1e5).astype(int),
+                        np.rint(table["lat"].astype(float) * 1e5).astype(int), strict=True))
+
+    where: dict[tuple[int, int], int] = {}
+    for row, key in enumerate(keys(ours)):
+        if key in where:  # two sites at one place (override_vs30): positions are ambiguous
+            return None
+        where[key] = row
+    rows = [where.get(key) for key in keys(exp)]
+    if None in rows or len(set(rows)) != len(rows):
+        return None
+    return ours.iloc[rows].reset_index(drop=True)
+
+
 def compare(expected: Path, got: Path) -> float:
-    """Largest relative error (on values above 1e-5); +inf when the rows or absolute
+    """Largest relative error (on values above 1e-5); +inf when the sites (rows) or absolute
     differences below 1e-5 disagree."""
     _, exp = read_oq_csv(expected)
     _, ours = read_oq_csv(got)
-    if len(exp) != len(ours):
+    ours = _align(exp, ours)
+    if ours is None:
         return float("inf")
-    for coord in ("lon", "lat"):
-        if coord in exp and not np.allclose(exp[coord].astype(float), ours[coord].astype(float),
-                                            atol=1e-4):
-            return float("inf")
-    cols = [c for c in exp.columns if c not in ("lon", "lat", "depth", "custom_site_id")]
+    cols = [c for c in exp.columns if c not in ("lon", "lat", "depth", *LABELS)]
     e = exp[cols].to_numpy(float)
     g = ours[cols].to_numpy(float)
     big = e > SMALL

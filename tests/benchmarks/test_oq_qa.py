@@ -57,6 +57,45 @@ def test_compare_reports_the_largest_relative_error(tmp_path):
     assert oq_qa.compare(a, c) == pytest.approx(2e-4, rel=1e-6)
 
 
+MAP_HEADER = ('#,,,"generated_by=\'OpenQuake engine 3.26.2\', kind=\'mean\', '
+              'investigation_time=50.0"\n')
+
+
+def map_csv(path: Path, rows: list[tuple[float, float, float]], labels: bool) -> Path:
+    head = "custom_site_id,lon,lat,PGA-0.02\n" if labels else "lon,lat,PGA-0.02\n"
+    body = "".join((f"s{i}," if labels else "") + f"{lon:.5f},{lat:.5f},{v}\n"
+                   for i, (lon, lat, v) in enumerate(rows))
+    path.write_text(MAP_HEADER + head + body)
+    return path
+
+
+SITES = [(0.0, 0.0, 0.2), (0.0, 1.0, 0.3), (1.0, 0.0, 0.4)]
+
+
+def test_an_expected_subset_of_sites_is_compared_site_by_site(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    ours = map_csv(out / "hazard_map-mean_1.csv", SITES, labels=False)
+    # a tile: two of the sites, in another order, with OpenQuake's site labels
+    tile = map_csv(tmp_path / "hmap1.csv", [SITES[2], SITES[0]], labels=True)
+    assert oq_qa._match(tile, oq_qa._index(out), 1) == ours
+    assert oq_qa.compare(tile, ours) == 0.0
+    off = map_csv(tmp_path / "hmap2.csv", [(1.0, 0.0, 0.4004), SITES[0]], labels=True)
+    assert oq_qa.compare(off, ours) == pytest.approx(0.0004 / 0.4004, rel=1e-9)
+
+
+def test_a_site_we_do_not_have_or_an_ambiguous_site_fails(tmp_path):
+    ours = map_csv(tmp_path / "ours.csv", SITES, labels=False)
+    missing = map_csv(tmp_path / "missing.csv", [(2.0, 2.0, 0.2)], labels=True)
+    assert oq_qa.compare(missing, ours) == float("inf")
+    # two sites at one place (override_vs30) are paired by position only
+    twice = map_csv(tmp_path / "twice.csv", [(0.0, 0.0, 0.2), (0.0, 0.0, 0.5)], labels=True)
+    same = map_csv(tmp_path / "same.csv", [(0.0, 0.0, 0.2), (0.0, 0.0, 0.5)], labels=False)
+    assert oq_qa.compare(twice, same) == 0.0
+    one = map_csv(tmp_path / "one.csv", [(0.0, 0.0, 0.2)], labels=False)
+    assert oq_qa.compare(twice, one) == float("inf")
+
+
 @pytest.mark.shared
 def test_shared_qa_cases_pass_or_name_the_missing_gsim(shared_dir, tmp_path):
     qa = shared_dir / "reference" / "openquake" / "qa" / "classical"

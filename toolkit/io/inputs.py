@@ -23,7 +23,9 @@ from toolkit.io.logictree import (
     read_source_model_logic_tree,
 )
 from toolkit.io.lt_uncertainties import build_source_model_inputs
+from toolkit.io.override_vs30 import apply_override_vs30
 from toolkit.io.sites import read_sites
+from toolkit.io.stat_options import read_use_rates
 
 __all__ = ["load_job", "build_inputs", "input_files", "SUPPORTED_MODES"]
 
@@ -197,7 +199,7 @@ def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | Non
 def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any] | None = None
                       ) -> Any:
     """ClassicalInputs of the job (``sites`` and ``imtls`` default to the job's own)."""
-    sites = read_sites(params) if sites is None else sites
+    sites = apply_override_vs30(params, read_sites(params)) if sites is None else sites
     gsim_lt = _gsim_logic_tree(params)
     # source-model paths (logic-tree uncertainties) and realizations, enumerated or sampled
     source_models, realizations, sm_indices = build_source_model_inputs(params, gsim_lt)
@@ -241,6 +243,7 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
         quantiles=list(params.quantiles),
         mean=params.mean,
         uniform_hazard_spectra=params.uniform_hazard_spectra,
+        use_rates=read_use_rates(params),
     )
 
 

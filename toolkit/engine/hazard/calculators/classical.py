@@ -5,8 +5,9 @@ exceedance rates once per distinct GSIM of that region's branch set. A realizati
 one GSIM per TRT, so its rates are the sum over TRTs of the precomputed rates; its
 probabilities of exceedance in the investigation time follow from the Poisson assumption.
 Statistics (mean, quantiles) are computed on probabilities over realizations with their
-weights, hazard maps by log-log interpolation of the curves, and uniform hazard spectra
-collect the maps of PGA and SA at each poe.
+weights (on annual rates with OpenQuake's ``use_rates``), hazard maps by log-log
+interpolation of the curves, and uniform hazard spectra collect the maps of PGA and SA at
+each poe.
 
 Work is split into independent tasks (source chunks x site blocks) run by the executor;
 results are summed in task order, so they do not depend on the executor.
@@ -74,6 +75,8 @@ class ClassicalInputs:
     quantiles: list[float] = field(default_factory=list)
     mean: bool = True
     uniform_hazard_spectra: bool = False
+    #: OpenQuake's ``use_rates``: mean and quantiles over annual rates, not poes
+    use_rates: bool = False
     site_block_size: int = 1000
     ruptures_per_task: int = 500_000  # ruptures per task, roughly
 
@@ -241,12 +244,16 @@ def summarize_curves(inp: ClassicalInputs, curves: np.ndarray) -> ClassicalResul
     n_sites = len(inp.sites)
     weights = [rlz.weight for rlz in inp.realizations]
     curves_stats: dict[str, np.ndarray] = {}
+    values = curves.transpose(1, 0, 2)
+    if inp.use_rates:  # statistics of the rates -ln(1 - poe) / T, returned as poes
+        values = stats.poes_to_rates(values, inp.investigation_time)
     if inp.mean:
-        curves_stats["mean"] = stats.mean_curve(curves.transpose(1, 0, 2), weights)
+        curves_stats["mean"] = stats.mean_curve(values, weights)
     for q in inp.quantiles:
-        curves_stats[f"quantile-{q}"] = stats.quantile_curve(
-            q, curves.transpose(1, 0, 2), weights
-        )
+        curves_stats[f"quantile-{q}"] = stats.quantile_curve(q, values, weights)
+    if inp.use_rates:
+        curves_stats = {name: stats.rates_to_poes(value, inp.investigation_time)
+                        for name, value in curves_stats.items()}
     maps_rlzs = None
     maps_stats: dict[str, np.ndarray] = {}
     if inp.poes:
