@@ -121,6 +121,13 @@ def fake_factory(scale: float = 2.0):
     return FakeModel2020(scale=scale)
 
 
+def fake_poe_mean_factory():
+    """Like hazardlib's *NSHMPMean: a GSIM averaging poes over signed adjustments."""
+    gsim = FakeModel2020()
+    gsim.weights_signs = [(0.185, -1.0), (0.63, 0.0), (0.185, 1.0)]
+    return gsim
+
+
 def fake_bad_factory():
     """A function that does not return a GSIM."""
 
@@ -159,6 +166,7 @@ def fake_hazardlib(monkeypatch):
     gsims = {"FakeModel2020": FakeModel2020, "FakeWithTauPhi": FakeWithTauPhi,
              "BooreEtAl2014": FakeBooreEtAl2014, "FakeTable": FakeTable,
              "FakeFactory": fake_factory, "FakeBadFactory": fake_bad_factory,
+             "FakeNSHMPMean": fake_poe_mean_factory,
              "FakeArias2019": FakeArias2019,
              "FakeAvgSAWrapper": FakeAvgSAWrapper, "FakeAvgPoe": FakeAvgPoe,
              "FakeBackarc2020": FakeBackarc2020, "AvgPoeGMPE": AvgPoeGMPE}
@@ -271,6 +279,13 @@ def test_gsim_functions_are_called_and_their_gsim_adapted(fake_hazardlib):
     np.testing.assert_allclose(mean, [[expected_mean(6.5, 4.0, 0.0, 50.0, 3.0)]])
     copy = pickle.loads(pickle.dumps(gsim))  # rebuilt by calling the function again
     assert copy == gsim and copy.hazardlib_gsim.scale == 3.0
+
+
+def test_gsims_averaging_poes_over_branches_are_refused(fake_hazardlib):
+    # their means are the central branch only: bridging them would give wrong curves silently
+    with pytest.raises(InputError, match=r"FakeNSHMPMean averages the probabilities of "
+                                         r"exceedance of adjusted branches"):
+        get_gsim("FakeNSHMPMean")
 
 
 def test_gmpe_table_with_a_bridged_gsim(fake_hazardlib):

@@ -123,6 +123,14 @@ class HazardlibGMPE(GMPE):
         return adapter
 
     def _adopt(self, gsim: Any, kwargs: dict[str, Any], name: str) -> None:
+        if getattr(gsim, "weights_signs", None):
+            # e.g. NSHMP2014(sgn=0), hazardlib's *NSHMPMean: probabilities of exceedance
+            # averaged over signed epistemic adjustments; its means are the central branch only
+            raise InputError(f"hazardlib's {name} averages the probabilities of exceedance of "
+                             f"adjusted branches ({gsim.weights_signs}): the bridge carries "
+                             "means and standard deviations only, so it is not supported; use "
+                             "the adjusted models (e.g. the *NSHMPLower/*NSHMPUpper GSIMs and "
+                             "the base model) as weighted branches of the gsim logic tree")
         self.hazardlib_gsim = gsim
         self.hazardlib_name = name  # the name hazardlib knows it by (for pickling)
         # wrappers (GMPETable, NGAEastUSGSGMPE, AvgPoeGMPE ...) set these per instance
