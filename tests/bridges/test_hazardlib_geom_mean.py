@@ -23,7 +23,7 @@ PGA_.__name__ = "PGA"
 
 
 class FakeRotD50Model2021:
-    """Toy GSIM: ln mean = M - 6; hazardlib's conversion (faked) subtracts 0.25."""
+    """Toy GSIM: ln mean = M - 6; the (fake) context maker's conversion subtracts 0.25."""
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = types.SimpleNamespace(value="Active Shallow Crust")
     DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = types.SimpleNamespace(value="RotD50 (fake)")
@@ -42,6 +42,14 @@ class _CMaker:
         dtype = [(f, float) for f in ("mag", "rjb", "sids", "vs30")]
         return np.zeros(size, dtype).view(np.recarray)
 
+    def get_mean_stds(self, ctxs):
+        """Shape (4, G=1, M=1, N): hazardlib's context maker applies the conversion."""
+        (ctx,) = ctxs
+        out = np.zeros((4, 1, 1, len(ctx)))
+        out[0, 0, 0] = ctx.mag - 6.0 - (0.25 if self.convert else 0.0)
+        out[1] = 0.6
+        return out
+
 
 @pytest.fixture
 def cmaker_kwargs(monkeypatch):
@@ -54,9 +62,9 @@ def cmaker_kwargs(monkeypatch):
         made.append(_CMaker(bool(kw.get("horiz_comp_to_geom_mean"))))
         return made[-1]
 
-    def get_mean_stds(gsim, ctx, imts):
+    def get_mean_stds(gsim, ctx, imts):  # hazardlib's function: no conversion
         out = np.zeros((4, len(imts), len(ctx)))
-        out[0] = ctx.mag - 6.0 - (0.25 if made[-1].convert else 0.0)
+        out[0] = ctx.mag - 6.0
         out[1] = 0.6
         return out
 

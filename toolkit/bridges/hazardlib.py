@@ -160,7 +160,10 @@ class HazardlibGMPE(GMPE):
                 elif field == "sids":
                     rec[field] = np.arange(len(idx))
             try:
-                out = np.asarray(contexts.get_mean_stds(self.hazardlib_gsim, rec, hl_imts))
+                if self.horiz_comp_to_geom_mean:  # the context maker applies the conversion
+                    out = np.asarray(cmaker.get_mean_stds([rec]))[:, 0]
+                else:
+                    out = np.asarray(contexts.get_mean_stds(self.hazardlib_gsim, rec, hl_imts))
             except KeyError as exc:
                 raise InputError(f"hazardlib GSIM {type(self).__name__} is not defined for "
                                  f"one of the IMTs {strings}: {exc}") from None
