@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
 import pytest
 
+from toolkit.bridges import hazardlib as bridge
 from toolkit.engine.hazard.gsim.base import get_gsim
 from toolkit.errors import InputError
 from toolkit.io.horiz_component import apply_horiz_comp_to_geom_mean, horiz_comp_to_geom_mean
@@ -23,6 +25,25 @@ intensity_measure_types = PGA
 number_of_ground_motion_fields = 1
 {extra}
 """
+
+
+@pytest.fixture(autouse=True)
+def no_hazardlib(monkeypatch):
+    """The toolkit alone: ``import openquake.hazardlib`` fails, whether or not installed."""
+    monkeypatch.setitem(sys.modules, "openquake", None)
+    monkeypatch.setitem(sys.modules, "openquake.hazardlib", None)
+
+
+class Bridged:
+    """Stands for a bridged hazardlib GSIM."""
+
+    flag = False
+
+    def __init__(self, name="X", **kwargs):
+        self.name, self.kwargs = name, kwargs
+
+    def set_horiz_comp_to_geom_mean(self, flag):
+        self.flag = flag
 
 
 def job(tmp_path: Path, gsim: str, extra: str):
@@ -72,15 +93,29 @@ def test_flag_false_leaves_any_gsim_alone(tmp_path):
 
 
 def test_bridged_gsims_are_told_to_convert(tmp_path):
-    class Bridged:
-        flag = False
-
-        def set_horiz_comp_to_geom_mean(self, flag):
-            self.flag = flag
-
     params = job(tmp_path, "SadighEtAl1997", "horiz_comp_to_geom_mean = true")
     gsim = Bridged()
     assert apply_horiz_comp_to_geom_mean(gsim, params) is gsim and gsim.flag is True
     own = get_gsim("ChiouYoungs2014")
     with pytest.raises(InputError, match=r"line 8 \(lt.xml line 4, branch 'b'\): .*RotD50"):
         apply_horiz_comp_to_geom_mean(own, params, "lt.xml line 4, branch 'b'")
+
+
+def test_hazardlib_replaces_own_gsims_on_other_components(tmp_path, monkeypatch):
+    monkeypatch.setattr(bridge, "gsim_fallback", lambda name, **kw: Bridged(name, **kw))
+    params = job(tmp_path, "SadighEtAl1997", "horiz_comp_to_geom_mean = true")
+    own = get_gsim("AbrahamsonEtAl2014")
+    out = apply_horiz_comp_to_geom_mean(own, params, "b", "AbrahamsonEtAl2014", {"a": 1})
+    assert isinstance(out, Bridged) and out.flag is True
+    assert (out.name, out.kwargs) == ("AbrahamsonEtAl2014", {"a": 1})
+    sadigh = get_gsim("SadighEtAl1997")  # geometric mean: kept
+    assert apply_horiz_comp_to_geom_mean(sadigh, params, "b", "SadighEtAl1997", {}) is sadigh
+    # hazardlib cannot build it (bad parameters) or wrapped in a mixture: refused
+    monkeypatch.setattr(bridge, "gsim_fallback", lambda name, **kw: (_ for _ in ()).throw(
+        InputError("bad parameters")))
+    with pytest.raises(InputError, match="RotD50"):
+        apply_horiz_comp_to_geom_mean(own, params, "b", "AbrahamsonEtAl2014", {})
+    monkeypatch.setattr(bridge, "gsim_fallback", lambda name, **kw: Bridged(name, **kw))
+    with pytest.raises(InputError, match="RotD50"):
+        apply_horiz_comp_to_geom_mean(own, params, "b", "AbrahamsonEtAl2014",
+                                      {"mixture_model": {}})

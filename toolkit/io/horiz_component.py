@@ -1,19 +1,24 @@
 """job.ini ``horiz_comp_to_geom_mean``: every GSIM of the job on the geometric mean.
 
 OpenQuake converts the median and standard deviation of each GSIM whose horizontal
-component is not the geometric mean (RotD50, GMRotI50 ...) when the option is true. The
-toolkit does not implement those conversions for its own GSIMs (see
-:mod:`toolkit.engine.hazard.gsim.component_conversion`): it accepts the option for
-geometric-mean GSIMs, hands it to hazardlib for bridged GSIMs (which convert themselves)
-and refuses it otherwise, naming the job.ini line, the logic-tree branch, the GSIM and its
-component.
+component is RotD50, GMRotI50, random or greater-of-two horizontal to the geometric mean
+when the option is true. The toolkit does not implement those conversions for its own
+GSIMs (the coefficient tables of the papers are not available, see
+:mod:`toolkit.engine.hazard.gsim.component_conversion`). So, when the option is true:
+
+* a geometric-mean GSIM is used as it is;
+* a bridged hazardlib GSIM (:mod:`toolkit.bridges.hazardlib`) is told to convert itself;
+* a toolkit GSIM on another component is replaced by hazardlib's GSIM of the same name and
+  parameters, converting itself, when hazardlib is installed and has it;
+* otherwise the job is refused, naming the job.ini line, the logic-tree branch, the GSIM and
+  its component.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from toolkit.engine.hazard.gsim.component_conversion import check_geometric_mean
+from toolkit.engine.hazard.gsim.component_conversion import check_geometric_mean, is_geometric_mean
 from toolkit.errors import InputError
 from toolkit.io.jobini import JobParams
 
@@ -41,8 +46,10 @@ def horiz_comp_to_geom_mean(params: JobParams) -> bool:
                      f"got {params.raw.get(KEY)!r}")
 
 
-def apply_horiz_comp_to_geom_mean(gsim: Any, params: JobParams, where: str = "") -> Any:
-    """``gsim`` ready for the job's ``horiz_comp_to_geom_mean`` option.
+def apply_horiz_comp_to_geom_mean(gsim: Any, params: JobParams, where: str = "",
+                                  name: str | None = None,
+                                  kwargs: dict[str, Any] | None = None) -> Any:
+    """The GSIM to use for ``gsim`` under the job's ``horiz_comp_to_geom_mean`` option.
 
     Parameters
     ----------
@@ -52,17 +59,21 @@ def apply_horiz_comp_to_geom_mean(gsim: Any, params: JobParams, where: str = "")
         The job.
     where : str, optional
         The logic-tree branch (file, line, branch id) for the error message.
+    name, kwargs : optional
+        The GSIM name and parameters as written in the logic tree: with them a toolkit GSIM
+        on another component than the geometric mean is replaced by hazardlib's, if
+        hazardlib is installed (see the module docstring).
 
     Returns
     -------
     GMPE
-        ``gsim`` itself; a bridged hazardlib GSIM is told to convert its component.
+        ``gsim`` itself (a bridged GSIM told to convert), or hazardlib's GSIM ``name``.
 
     Raises
     ------
     InputError
         The option is true and ``gsim`` is a toolkit GSIM that is not defined for the
-        geometric mean of the horizontal components.
+        geometric mean of the horizontal components, and hazardlib cannot replace it.
     """
     if not horiz_comp_to_geom_mean(params):
         return gsim
@@ -70,6 +81,25 @@ def apply_horiz_comp_to_geom_mean(gsim: Any, params: JobParams, where: str = "")
     if setter is not None:  # bridged hazardlib GSIM: hazardlib converts it
         setter(True)
         return gsim
-    label = params.where(KEY) + (f" ({where})" if where else "")
-    check_geometric_mean(gsim, label)
+    if is_geometric_mean(gsim):
+        return gsim
+    if name is not None:
+        substitute = _hazardlib_gsim(name, dict(kwargs or {}))
+        if substitute is not None:
+            substitute.set_horiz_comp_to_geom_mean(True)
+            return substitute
+    check_geometric_mean(gsim, params.where(KEY) + (f" ({where})" if where else ""))
     return gsim
+
+
+def _hazardlib_gsim(name: str, kwargs: dict[str, Any]) -> Any:
+    """hazardlib's GSIM ``name`` through the bridge, or None (absent, or a wrapper)."""
+    if "mixture_model" in kwargs:  # the toolkit's MixtureModel wrapper: not substituted
+        return None
+    from toolkit.bridges import hazardlib as bridge
+
+    try:
+        gsim = bridge.gsim_fallback(name, **kwargs)
+    except InputError:  # hazardlib's class does not take the toolkit's parameters
+        return None
+    return gsim if hasattr(gsim, "set_horiz_comp_to_geom_mean") else None

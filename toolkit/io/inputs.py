@@ -171,7 +171,8 @@ def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | Non
     gsims = []
     imts = list(params.imtls_by_imt) if imts is None else list(imts)
     for branch in branch_set.branches:
-        gsim = apply_horiz_comp_to_geom_mean(branch.instantiate(), params, _branch_label(branch))
+        gsim = apply_horiz_comp_to_geom_mean(
+            branch.instantiate(), params, _branch_label(branch), branch.gsim_name, branch.kwargs)
         for imt in imts:
             try:
                 gsim.check_imt(imt)
@@ -213,7 +214,8 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
     def gsim_of(branch: Any) -> Any:  # one instance per logic-tree branch
         if id(branch) not in gsim_cache:
             gsim_cache[id(branch)] = apply_horiz_comp_to_geom_mean(
-                branch.instantiate(), params, _branch_label(branch))
+                branch.instantiate(), params, _branch_label(branch), branch.gsim_name,
+                branch.kwargs)
         return gsim_cache[id(branch)]
 
     rlzs = [

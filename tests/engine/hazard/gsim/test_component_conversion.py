@@ -71,3 +71,17 @@ def test_wrapper_has_the_component_of_its_model():
     assert cc.component_of(modified("ChiouYoungs2014")) == cc.ROTD50
     with pytest.raises(InputError, match=r"RotD50"):
         cc.check_geometric_mean(modified("ChiouYoungs2014"), "here")
+
+
+def test_mixture_model_has_the_component_of_its_model():
+    mixed = get_gsim("BooreAtkinson2008", mixture_model={"factors": [0.8, 1.2],
+                                                         "weights": [0.5, 0.5]})
+    assert type(mixed).__name__ == "MixtureModel"
+    assert cc.component_of(mixed) == cc.GMROTI50 and not cc.is_geometric_mean(mixed)
+
+
+def test_hazardlib_label_of_the_geometric_mean_counts():
+    class Labelled:
+        DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = "Average Horizontal"
+
+    assert cc.is_geometric_mean(Labelled())

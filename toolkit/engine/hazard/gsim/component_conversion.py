@@ -22,9 +22,11 @@ Published conversion models
 Measured behaviour of OpenQuake 3.26.2 (black-box runs of its hazardlib, see the
 differences document): RotD50 models (ASK14, BSSA14, CB14, CY14, I14) get their ln mean
 shifted by a period-dependent constant (about -0.009 at PGA, -0.031 at 1 s, -0.045 at 5 s;
-no magnitude or distance dependence), their sigma unchanged; GMRotI50 models (BA08) keep
-their mean and get a slightly smaller sigma; PGV of RotD50 models is unchanged; geometric
-mean models are untouched.
+no magnitude or distance dependence), their sigma unchanged; "greater of two horizontal"
+models likewise (about -0.11 at PGA, -0.16 at 1 s); GMRotI50 (BA08) and "random horizontal"
+models keep their mean and get a smaller sigma; PGV of RotD50 models, and RotD100,
+"horizontal", "median horizontal" and vertical models are unchanged; geometric-mean models
+are untouched.
 
 The coefficient tables of those two papers are not available to this project (the search
 tool reaches only their abstracts), so the toolkit does **not** convert: it refuses
@@ -59,8 +61,9 @@ ROTD100 = "Maximum horizontal (RotD100)"
 #: orientation-independent geometric mean (Boore, Watson-Lamprey & Abrahamson 2006)
 GMROTI50 = "Average horizontal (GMRotI50)"
 
-#: component definitions that need no conversion to the geometric mean
-GEOMETRIC_MEAN_COMPONENTS = frozenset({GEOMETRIC_MEAN})
+#: component definitions that need no conversion to the geometric mean (compared in lower
+#: case; "average horizontal" is how OpenQuake's hazardlib labels the geometric mean)
+GEOMETRIC_MEAN_COMPONENTS = frozenset({GEOMETRIC_MEAN.lower(), "average horizontal"})
 
 _ATTRIBUTE = "DEFINED_FOR_INTENSITY_MEASURE_COMPONENT"
 
@@ -72,16 +75,19 @@ def component_of(gsim: Any) -> str | None:
     (e.g. :class:`~toolkit.engine.hazard.gsim.modifiers.ModifiableGMPE`, attribute ``gmpe``)
     has the component of the model it wraps.
     """
-    inner = getattr(gsim, "gmpe", None)
-    if inner is not None and getattr(gsim, _ATTRIBUTE, None) is None:
-        return component_of(inner)
     value = getattr(gsim, _ATTRIBUTE, None)
+    if value is None:
+        for wrapped in ("gmpe", "gsim"):  # ModifiableGMPE, MixtureModel
+            inner = getattr(gsim, wrapped, None)
+            if inner is not None:
+                return component_of(inner)
     return None if value is None else str(value)
 
 
 def is_geometric_mean(gsim: Any) -> bool:
     """True if ``gsim`` is declared for the geometric mean of the horizontal components."""
-    return component_of(gsim) in GEOMETRIC_MEAN_COMPONENTS
+    component = component_of(gsim)
+    return component is not None and component.lower() in GEOMETRIC_MEAN_COMPONENTS
 
 
 def check_geometric_mean(gsim: Any, where: str) -> None:
