@@ -104,6 +104,8 @@ class HazardlibGMPE(GMPE):
     REGISTER = False
     PERIOD_RANGE = (0.0, float("inf"))  # hazardlib itself rejects periods out of its table
     HAZARDLIB_CLASS: ClassVar[type | None] = None
+    #: job.ini ``horiz_comp_to_geom_mean``: hazardlib converts the component itself
+    horiz_comp_to_geom_mean: bool = False
 
     def __init__(self, **kwargs: Any) -> None:
         name = type(self).__name__
@@ -149,9 +151,17 @@ class HazardlibGMPE(GMPE):
         args = ", ".join(f"{k}={v!r}" for k, v in sorted(self.kwargs.items()))
         return f"{name}({args})"
 
-    def __reduce__(self) -> tuple[Any, tuple[str, dict[str, Any]]]:
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # adapter classes are made at run time: pickle (for process pools) by hazardlib name
-        return _rebuild, (getattr(self, "hazardlib_name", type(self).__name__), self.kwargs)
+        return _rebuild, (getattr(self, "hazardlib_name", type(self).__name__), self.kwargs,
+                          self.horiz_comp_to_geom_mean)
+
+    def set_horiz_comp_to_geom_mean(self, flag: bool) -> None:
+        """Have hazardlib convert its horizontal component to the geometric mean (job.ini
+        ``horiz_comp_to_geom_mean``; see
+        :mod:`toolkit.engine.hazard.gsim.component_conversion`)."""
+        self.horiz_comp_to_geom_mean = bool(flag)
+        self._cmakers.clear()
 
     def compute(
         self,
@@ -168,7 +178,8 @@ class HazardlibGMPE(GMPE):
         hl_imts = [imt_module.from_string(s) for s in strings]
         cmaker = self._cmakers.get(tuple(strings))
         if cmaker is None:
-            cmaker = contexts.simple_cmaker([self.hazardlib_gsim], strings)
+            extra = {"horiz_comp_to_geom_mean": True} if self.horiz_comp_to_geom_mean else {}
+            cmaker = contexts.simple_cmaker([self.hazardlib_gsim], strings, **extra)
             self._cmakers[tuple(strings)] = cmaker
         n = len(ctx)
         mags = np.asarray(ctx.mag, dtype=float) if ctx.has("mag") else np.zeros(n)
@@ -188,7 +199,10 @@ class HazardlibGMPE(GMPE):
                 elif field == "sids":
                     rec[field] = np.arange(len(idx))
             try:
-                out = np.asarray(contexts.get_mean_stds(self.hazardlib_gsim, rec, hl_imts))
+                if self.horiz_comp_to_geom_mean:  # the context maker applies the conversion
+                    out = np.asarray(cmaker.get_mean_stds([rec]))[:, 0]
+                else:
+                    out = np.asarray(contexts.get_mean_stds(self.hazardlib_gsim, rec, hl_imts))
             except KeyError as exc:
                 raise InputError(f"hazardlib GSIM {type(self).__name__} is not defined for "
                                  f"one of the IMTs {strings}: {exc}") from None
@@ -236,6 +250,7 @@ def adapter_class(hazardlib_class: type) -> type[HazardlibGMPE]:
                          "standard deviations only, so it is not supported; use the sub-models "
                          "as weighted branches of the gsim logic tree instead")
     trt = getattr(hazardlib_class, "DEFINED_FOR_TECTONIC_REGION_TYPE", "")
+    component = getattr(hazardlib_class, "DEFINED_FOR_INTENSITY_MEASURE_COMPONENT", None)
     attrs = {
         "__doc__": f"{hazardlib_class.__name__} from openquake.hazardlib (bridged).\n\n"
                    f"{hazardlib_class.__doc__ or ''}",
@@ -250,6 +265,8 @@ def adapter_class(hazardlib_class: type) -> type[HazardlibGMPE]:
         "REQUIRES_SITES_PARAMETERS": frozenset(hazardlib_class.REQUIRES_SITES_PARAMETERS),
         "REQUIRES_RUPTURE_PARAMETERS": frozenset(hazardlib_class.REQUIRES_RUPTURE_PARAMETERS),
         "REQUIRES_DISTANCES": frozenset(hazardlib_class.REQUIRES_DISTANCES),
+        "DEFINED_FOR_INTENSITY_MEASURE_COMPONENT": str(getattr(
+            component, "value", component)) if component is not None else None,
     }
     adapter = type(hazardlib_class.__name__, (HazardlibGMPE,), attrs)
     _adapters[hazardlib_class] = adapter
@@ -281,10 +298,12 @@ def gsim_fallback(name: str, **kwargs: Any) -> GMPE | None:
     return adapter_class(type(gsim)).from_instance(gsim, kwargs, name)
 
 
-def _rebuild(name: str, kwargs: dict[str, Any]) -> GMPE:
+def _rebuild(name: str, kwargs: dict[str, Any], geom_mean: bool = False) -> GMPE:
     """Unpickle a bridged GSIM (see :meth:`HazardlibGMPE.__reduce__`)."""
     gsim = gsim_fallback(name, **kwargs)
     if gsim is None:
         raise InputError(f"hazardlib GSIM {name} is not available in this process "
                          f"(is openquake.hazardlib installed?)")
+    if geom_mean:
+        gsim.set_horiz_comp_to_geom_mean(True)  # type: ignore[attr-defined]
     return gsim

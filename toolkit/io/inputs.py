@@ -15,6 +15,7 @@ from toolkit.engine.hazard.calculators.classical import (
     RealizationInput,
 )
 from toolkit.errors import InputError
+from toolkit.io.horiz_component import apply_horiz_comp_to_geom_mean
 from toolkit.io.jobini import JobParams, read_job_ini
 from toolkit.io.logictree import (
     GsimLogicTree,
@@ -172,7 +173,8 @@ def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | Non
     gsims = []
     imts = list(params.imtls_by_imt) if imts is None else list(imts)
     for branch in branch_set.branches:
-        gsim = branch.instantiate()
+        gsim = apply_horiz_comp_to_geom_mean(
+            branch.instantiate(), params, _branch_label(branch), branch.gsim_name, branch.kwargs)
         for imt in imts:
             try:
                 gsim.check_imt(imt)
@@ -196,6 +198,12 @@ def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | Non
     )
 
 
+def _branch_label(branch: Any) -> str:
+    """``"<gsim logic tree> line <n>, branch 'b1'"`` for error messages."""
+    where = getattr(branch, "where", "")
+    return f"{where}, branch {branch.branch_id!r}" if where else f"branch {branch.branch_id!r}"
+
+
 def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any] | None = None
                       ) -> Any:
     """ClassicalInputs of the job (``sites`` and ``imtls`` default to the job's own)."""
@@ -207,7 +215,9 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
 
     def gsim_of(branch: Any) -> Any:  # one instance per logic-tree branch
         if id(branch) not in gsim_cache:
-            gsim_cache[id(branch)] = branch.instantiate()
+            gsim_cache[id(branch)] = apply_horiz_comp_to_geom_mean(
+                branch.instantiate(), params, _branch_label(branch), branch.gsim_name,
+                branch.kwargs)
         return gsim_cache[id(branch)]
 
     rlzs = [

@@ -29,6 +29,7 @@ import numpy as np
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
+from toolkit.engine.hazard.gsim.component_conversion import ROTD50
 from toolkit.engine.hazard.imt import IMT, PGA
 
 __all__ = ["BooreEtAl2014", "REGIONS", "get_mean_z1pt0"]
@@ -182,6 +183,8 @@ class BooreEtAl2014(GMPE):
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
+    #: Boore et al. (2014): RotD50 (NGA-West2, Ancheta et al. 2014)
+    DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = ROTD50
     DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({"PGA", "PGV", "SA"})
     DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total", "Inter event", "Intra event"})
     REQUIRES_SITES_PARAMETERS = frozenset({"vs30"})

@@ -31,6 +31,7 @@ import numpy as np
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
+from toolkit.engine.hazard.gsim.component_conversion import GMROTI50
 from toolkit.engine.hazard.imt import IMT, PGA
 
 __all__ = ["BooreAtkinson2008", "CONSTS"]
@@ -153,6 +154,8 @@ class BooreAtkinson2008(GMPE):
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
+    #: Boore & Atkinson (2008): GMRotI50 (Boore et al. 2006)
+    DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = GMROTI50
     DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({"PGA", "PGV", "SA"})
     DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total", "Inter event", "Intra event"})
     REQUIRES_SITES_PARAMETERS = frozenset({"vs30"})

@@ -39,6 +39,7 @@ import numpy as np
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE, UnsupportedParameters
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
+from toolkit.engine.hazard.gsim.component_conversion import ROTD50
 from toolkit.engine.hazard.imt import IMT, PGA
 
 __all__ = ["ChiouYoungs2014", "COEFFS", "REGIONS", "get_mean_z1pt0", "get_mean_z1pt0_japan",
@@ -229,6 +230,8 @@ class ChiouYoungs2014(GMPE):
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
+    #: Chiou & Youngs (2014): RotD50 (NGA-West2)
+    DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = ROTD50
     DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({"PGA", "PGV", "SA"})
     DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total", "Inter event", "Intra event"})
     REQUIRES_SITES_PARAMETERS = frozenset({"vs30", "vs30measured", "z1pt0"})

@@ -39,6 +39,7 @@ import numpy as np
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
+from toolkit.engine.hazard.gsim.component_conversion import ROTD50
 from toolkit.engine.hazard.imt import IMT
 
 __all__ = ["Idriss2014"]
@@ -88,6 +89,8 @@ class Idriss2014(GMPE):
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
+    #: Idriss (2014): RotD50 (NGA-West2)
+    DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = ROTD50
     DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({"PGA", "SA"})
     DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total"})
     REQUIRES_SITES_PARAMETERS = frozenset({"vs30"})

@@ -26,6 +26,7 @@ import numpy as np
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
+from toolkit.engine.hazard.gsim.component_conversion import GEOMETRIC_MEAN
 from toolkit.engine.hazard.imt import IMT
 
 __all__ = ["SadighEtAl1997"]
@@ -128,6 +129,8 @@ class SadighEtAl1997(GMPE):
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
+    #: Sadigh et al. (1997): geometric mean of the two horizontal components
+    DEFINED_FOR_INTENSITY_MEASURE_COMPONENT = GEOMETRIC_MEAN
     DEFINED_FOR_INTENSITY_MEASURE_TYPES = frozenset({"PGA", "SA"})
     DEFINED_FOR_STANDARD_DEVIATION_TYPES = frozenset({"Total"})
     REQUIRES_SITES_PARAMETERS = frozenset({"vs30"})
