@@ -237,6 +237,7 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
         truncation_level=params.truncation_level,
         maximum_distance=dict(params.maximum_distance) or {"default": 300.0},
         minimum_magnitude=dict(params.minimum_magnitude),
+        minimum_distance=params.minimum_distance,
         poes=list(params.poes),
         quantiles=list(params.quantiles),
         mean=params.mean,
