@@ -111,3 +111,11 @@ def test_minimum_distance_zero_accepted_in_disaggregation(tmp_path):
     extra = ("minimum_distance = 0\npoes_disagg = 0.1\nmag_bin_width = 1\n"
              "distance_bin_width = 10\ncoordinate_bin_width = 1\npoes = 0.1")
     assert read_quiet(write_job(tmp_path, extra)).minimum_distance == 0.0
+
+
+def test_maximum_rupture_depth_refused_except_in_event_based(tmp_path):
+    with pytest.raises(InputError, match=r"line 12: maximum_rupture_depth = .* not supported"):
+        read_job_ini(write_job(tmp_path, "maximum_rupture_depth = {'default': 10}"))
+    base = BASE.replace("calculation_mode = classical", "calculation_mode = event_based")
+    p = read_quiet(write_job(tmp_path, "maximum_rupture_depth = {'default': 10}", base))
+    assert p.calculation_mode == "event_based"
