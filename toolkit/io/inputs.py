@@ -191,6 +191,7 @@ def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | Non
         maximum_distance=distances.get(trt, distances.get("default", 300.0)),
         correlation=correlation,
         minimum_intensity=dict(params.minimum_intensity),
+        minimum_distance=params.minimum_distance,
     )
 
 

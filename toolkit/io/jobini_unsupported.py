@@ -144,7 +144,9 @@ UNSUPPORTED: dict[str, tuple[Callable[[str], bool], str]] = {
 _NOT_CHECKED: dict[str, frozenset[str]] = {"event_based": frozenset({"maximum_rupture_depth"})}
 
 #: calculation modes in which ``minimum_distance`` is applied (the classical kernel)
-MINIMUM_DISTANCE_MODES = frozenset({"classical", "preclassical", "event_based"})
+MINIMUM_DISTANCE_MODES = frozenset({
+    "classical", "preclassical", "event_based", "scenario", "scenario_damage", "scenario_risk",
+    "event_based_risk", "classical_risk", "classical_damage"})
 
 
 def is_default(key: str, text: str) -> bool:
@@ -188,8 +190,9 @@ def check_unsupported(values: Mapping[str, str], where: Callable[[str], str]) ->
 
 
 def _check_minimum_distance(values: Mapping[str, str], where: Callable[[str], str]) -> None:
-    """``minimum_distance`` > 0 is applied by the classical and event-based kernels only; the
-    disaggregation and scenario contexts do not apply it yet, so it is refused there."""
+    """``minimum_distance`` > 0 is applied by the classical, event-based and scenario contexts
+    (and the risk modes that compute their hazard with them); the disaggregation contexts do
+    not apply it yet, so it is refused there."""
     text = values.get("minimum_distance", "").strip()
     if not text or _zero(text):
         return
@@ -199,4 +202,5 @@ def _check_minimum_distance(values: Mapping[str, str], where: Callable[[str], st
         what = "disaggregation" if disagg or mode == "disaggregation" else mode
         raise InputError(f"{where('minimum_distance')}: minimum_distance = {text} is not "
                          f"supported for {what} yet (only classical hazard curves and "
-                         "event-based ground motions apply it); remove it or set it to 0")
+                         "event-based / scenario ground motions apply it); remove it or set "
+                         "it to 0")

@@ -105,3 +105,16 @@ def test_classical_inputs_pass_the_floor_to_the_spec():
                           truncation_level=None, minimum_distance=5.0)
     assert inp.spec_for("Active Shallow Crust").minimum_distance == 5.0
     assert HazardSpec({PGA(): LEVELS}, None).minimum_distance == 0.0
+
+
+def test_scenario_contexts_apply_the_floor():
+    from toolkit.engine.hazard.calculators.scenario import ScenarioCalculator, ScenarioInputs
+
+    block = next(iter(point_source().iter_ruptures()))
+    sites = SiteCollection([0.0, 0.3], [0.0, 0.0], vs30=[800.0, 800.0])
+    inp = ScenarioInputs(sites=sites, rupture=block, gsims=[("b1", SadighEtAl1997(), 1.0)],
+                         imts=[PGA()], number_of_ground_motion_fields=2, minimum_distance=20.0)
+    calc = ScenarioCalculator(inp, writer=None)
+    calc.prepare()
+    ctx = calc.built[0]
+    assert ctx.rrup[0] == 20.0 and ctx.rrup[1] > 30.0
