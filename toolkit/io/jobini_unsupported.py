@@ -15,7 +15,9 @@ Not refused (see the module :mod:`toolkit.io.jobini` and ``docs/differences-from
 * approximations whose omission gives the exact answer (``pointsource_distance``,
   ``ps_grid_spacing``, ``collapse_level``): the toolkit always computes the exact hazard;
 * keys tied to a feature that is itself refused (``amplification_method``,
-  ``soil_intensities``, ``reqv_ignore_sources``).
+  ``soil_intensities``, ``vs30_tolerance``, ``reqv_ignore_sources``: site amplification and
+  equivalent distances; ``spatial_correlation``, ``truncated_mvn``, ``correlation_cutoff``,
+  ``with_betw_ratio``: ShakeMaps and conditioned ground-motion fields).
 
 The OpenQuake defaults below were measured on OpenQuake 3.26.2 (its ``OqParam`` defaults, read
 as a black box); the meanings are those of the OpenQuake job.ini documentation.
@@ -77,6 +79,11 @@ def _unity(text: str) -> bool:
         return False
 
 
+def _unset(text: str) -> bool:
+    """A key whose default is unset (``None``)."""
+    return text.lower() in ("none", "false")
+
+
 def _empty(text: str) -> bool:
     """A list, dict or file key whose default is empty."""
     return text in ("", "[]", "{}", "()")
@@ -86,14 +93,14 @@ def _empty(text: str) -> bool:
 UNSUPPORTED: dict[str, tuple[Callable[[str], bool], str]] = {
     # source model / logic tree selection
     "discard_trts": (_empty, "sources of the listed tectonic region types are discarded"),
-    "keep_trt": (_empty, "a tectonic region type filter on the sources"),
+    "keep_trt": (_empty, "the only tectonic region type of the GSIM logic tree"),
     "tectonic_region_type": (_star, "a tectonic region type filter (default *: all)"),
     "source_id": (_empty, "only the listed sources are used"),
     "smlt_branch": (_empty, "only one source-model logic-tree branch is used"),
     "collapse_gsim_logic_tree": (_empty, "the GSIM logic tree of the listed tectonic region "
                                          "types is collapsed to its weighted mean"),
-    "infer_occur_rates": (_false, "occurrence rates inferred from the probabilities of "
-                                  "non-parametric / multi-fault ruptures"),
+    "infer_occur_rates": (_false, "occurrence rates inferred from the first probability of "
+                                  "occurrence of non-parametric ruptures"),
     "maximum_rupture_depth": (_empty, "the ground motions of ruptures deeper than the given "
                                       "depth (km, per tectonic region type) are discarded; "
                                       "valid in event_based calculations only"),
@@ -105,17 +112,12 @@ UNSUPPORTED: dict[str, tuple[Callable[[str], bool], str]] = {
     "override_vs30": (_empty, "the vs30 of the sites replaced by the given values"),
     "site_labels": (_empty, "site labels selecting per-region GSIM logic trees"),
     "reference_backarc": (_false, "the backarc flag of the reference site parameters"),
-    "prefer_global_site_params": (_false, "the reference site parameters used instead of "
-                                          "those of the site model"),
     # ground-motion fields
-    "extreme_gmv": (_infinite, "ground-motion values above the threshold are discarded"),
-    "with_betw_ratio": (_empty, "between/within split of GSIMs that only give a total "
-                                "standard deviation"),
+    "extreme_gmv": (_infinite, "ground-motion values above the threshold are extreme and "
+                               "treated specially"),
     "truncation_level_between": (_empty, "truncation of the between-event term"),
     "truncation_level_within": (_empty, "truncation of the within-event term"),
     "cross_correlation": (_yes, "cross-correlation model between intensity measure types"),
-    "spatial_correlation": (_yes, "spatial correlation of ShakeMap ground motions"),
-    "truncated_mvn": (_false, "truncated multivariate normal ShakeMap ground motions"),
     "station_data_file": (_empty, "ground-motion fields conditioned on station data"),
     "shakemap_uri": (_empty, "ground motions from a ShakeMap"),
     "shakemap_file": (_empty, "ground motions from a ShakeMap"),
@@ -135,7 +137,9 @@ UNSUPPORTED: dict[str, tuple[Callable[[str], bool], str]] = {
     "multi_peril_csv": (_empty, "multi-peril inputs"),
     "input_model_file": (_empty, "infrastructure network input model"),
     "ash_wet_amplification_factor": (_unity, "wet-ash amplification of volcanic loads"),
-    "collect_rlzs": (_false, "losses of all realizations collected together"),
+    "ignore_master_seed": (_unset, "loss uncertainty due to the vulnerability functions "
+                                   "estimated analytically instead of sampled"),
+    "aggregate_exposure": (_false, "the exposure aggregated by hazard site and taxonomy"),
 }
 
 #: keys accepted in a mode although not applied there (see the module docstring of
