@@ -48,7 +48,7 @@ def test_every_unsupported_key_is_a_known_key():
 
 @pytest.mark.parametrize("key, value", [
     ("discard_trts", "Stable Shallow Crust"),
-    ("override_vs30", "365 830"),
+    ("keep_trt", "Active Shallow Crust"),
     ("site_labels", '{"Cascadia": 1}'),
     ("infer_occur_rates", "true"),
     ("collapse_gsim_logic_tree", "Active Shallow Crust"),
@@ -70,7 +70,7 @@ def test_non_default_value_is_refused_naming_file_line_key(tmp_path, key, value)
 
 
 @pytest.mark.parametrize("key, value", [
-    ("discard_trts", ""), ("override_vs30", ""), ("site_labels", "{}"),
+    ("discard_trts", ""), ("keep_trt", ""), ("site_labels", "{}"),
     ("infer_occur_rates", "false"), ("extreme_gmv", '{"default": inf}'),
     ("tectonic_region_type", "*"), ("floating_x_step", "0"), ("reference_backarc", "false"),
     ("cross_correlation", "yes"), ("collect_rlzs", "false"), ("ash_wet_amplification_factor", "1"),

@@ -109,7 +109,6 @@ UNSUPPORTED: dict[str, tuple[Callable[[str], bool], str]] = {
     "source_model_file": (_empty, "a source model without a logic tree (use "
                                   "source_model_logic_tree_file)"),
     # sites
-    "override_vs30": (_empty, "the vs30 of the sites replaced by the given values"),
     "site_labels": (_empty, "site labels selecting per-region GSIM logic trees"),
     "reference_backarc": (_false, "the backarc flag of the reference site parameters"),
     # ground-motion fields
