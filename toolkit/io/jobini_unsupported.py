@@ -5,7 +5,7 @@ warning), but a few change the numbers OpenQuake computes and have no counterpar
 toolkit. Silently ignoring such a key would give results that differ from OpenQuake's without
 notice, so :func:`check_unsupported` refuses it with an :class:`~toolkit.errors.InputError`
 naming the file, the line and the key, **but only when its value differs from OpenQuake's
-default**: a job.ini that spells out a default (``discard_trts =``, ``override_vs30 =``,
+default**: a job.ini that spells out a default (``discard_trts =``, ``site_labels = {}``,
 ``tectonic_region_type = *``, ``infer_occur_rates = false``, ...) is accepted.
 
 Not refused (see the module :mod:`toolkit.io.jobini` and ``docs/differences-from-openquake.md``):
