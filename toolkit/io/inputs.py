@@ -195,6 +195,7 @@ def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | Non
         maximum_distance=distances.get(trt, distances.get("default", 300.0)),
         correlation=correlation,
         minimum_intensity=dict(params.minimum_intensity),
+        minimum_distance=params.minimum_distance,
     )
 
 
@@ -249,6 +250,7 @@ def _classical_inputs(params: JobParams, sites: Any = None, imtls: dict[Any, Any
         truncation_level=params.truncation_level,
         maximum_distance=dict(params.maximum_distance) or {"default": 300.0},
         minimum_magnitude=dict(params.minimum_magnitude),
+        minimum_distance=params.minimum_distance,
         poes=list(params.poes),
         quantiles=list(params.quantiles),
         mean=params.mean,

@@ -187,6 +187,8 @@ class JobParams:
         km per tectonic region type, with a ``"default"`` entry for the others.
     minimum_magnitude : dict of str -> float
         Per tectonic region type, with a ``"default"`` entry (0 = no cut).
+    minimum_distance : float
+        km; shorter source-site distances are raised to it before the GSIMs (0 = none).
     mean : bool
     quantiles : tuple of float
     poes : tuple of float
@@ -289,6 +291,8 @@ class JobParams:
     truncation_level: float | None = None
     maximum_distance: dict[str, float] = field(default_factory=dict)
     minimum_magnitude: dict[str, float] = field(default_factory=lambda: {"default": 0.0})
+    #: km; shorter source-site distances are raised to it before the GSIMs (0: no floor)
+    minimum_distance: float = 0.0
     mean: bool = True
     quantiles: tuple[float, ...] = ()
     poes: tuple[float, ...] = ()
@@ -884,6 +888,7 @@ def read_job_ini(
                                                  positive=True), use_max=True),
         minimum_magnitude=_with_default(r.per_trt("minimum_magnitude", default=0.0,
                                                   positive=False), use_max=False),
+        minimum_distance=r.number("minimum_distance", default=0.0, nonnegative=True),
         mean=True if mean is None and mean_old is None else bool(mean or mean_old),
         quantiles=quantiles,
         poes=poes,
@@ -1267,3 +1272,6 @@ def _check_not_implemented(values: dict[str, str], r: _Reader) -> None:
     for key, what in NOT_IMPLEMENTED.items():
         if values.get(key, "").strip():
             raise InputError(f"{r.where(key)}: {key} ({what}) is not supported yet")
+    from toolkit.io.jobini_unsupported import check_unsupported
+
+    check_unsupported(values, r.where)  # result-changing keys set to a non-default value

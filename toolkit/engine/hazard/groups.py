@@ -148,7 +148,8 @@ def _pair_poes(block: RuptureBlock, sites: SiteCollection, gsims: Sequence[GMPE]
     required: set[str] = set()
     for gsim in gsims:
         required |= gsim.requires
-    built = build_contexts(block, sites, required, spec.maximum_distance)
+    built = build_contexts(block, sites, required, spec.maximum_distance,
+                           getattr(spec, "minimum_distance", 0.0))
     if built is None:
         return None
     ctx, rup, sid = built

@@ -28,6 +28,7 @@ from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.geo import geodetic_distance
 from toolkit.engine.hazard.gsim.base import GMPE
 from toolkit.engine.hazard.imt import IMT
+from toolkit.engine.hazard.min_distance import apply_minimum_distance
 from toolkit.engine.hazard.ruptures import RuptureBlock
 from toolkit.engine.hazard.sites import SiteCollection
 from toolkit.engine.hazard.sources.nonparametric import equivalent_rates
@@ -58,6 +59,8 @@ class HazardSpec:
     minimum_magnitude: float = 0.0
     #: years; needed by non-Poissonian ruptures (``RuptureBlock.probs_occur``)
     investigation_time: float | None = None
+    #: km; shorter distances are raised to it before the GSIMs are evaluated
+    minimum_distance: float = 0.0
 
     @property
     def imts(self) -> list[IMT]:
@@ -101,9 +104,13 @@ def _all_within(block: RuptureBlock, sites: SiteCollection, maximum_distance: fl
 
 
 def build_contexts(
-    block: RuptureBlock, sites: SiteCollection, required: set[str], maximum_distance: float
+    block: RuptureBlock, sites: SiteCollection, required: set[str], maximum_distance: float,
+    minimum_distance: float = 0.0,
 ) -> tuple[Context, np.ndarray, np.ndarray] | None:
     """Rupture-site pairs of a block within ``maximum_distance``, as a Context.
+
+    Distances below ``minimum_distance`` (km) are then raised to it
+    (:func:`toolkit.engine.hazard.min_distance.apply_minimum_distance`).
 
     Returns
     -------
@@ -159,6 +166,7 @@ def build_contexts(
     arrays["z2pt5"] = sites.z2pt5[sid]
     for name in required & sites.extra.keys():  # e.g. siteclass for a hazardlib GSIM
         arrays[name] = sites.extra[name][sid]
+    apply_minimum_distance(arrays, minimum_distance)
     return Context(**arrays), rup, sid
 
 
@@ -194,7 +202,8 @@ def compute_rates(
     slices = spec.slices()
     log_levels = {imt: np.log(levels) for imt, levels in spec.imtls.items()}
     for block in blocks:
-        built = build_contexts(block, sites, required, spec.maximum_distance)
+        built = build_contexts(block, sites, required, spec.maximum_distance,
+                               spec.minimum_distance)
         if built is not None:
             ctx, rup, sid = built
             pair_rate = block.rate[rup] if block.probs_occur is None else np.ones(len(rup))

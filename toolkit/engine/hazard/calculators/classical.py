@@ -71,6 +71,7 @@ class ClassicalInputs:
     truncation_level: float | None
     maximum_distance: dict[str, float] = field(default_factory=lambda: {"default": 300.0})
     minimum_magnitude: dict[str, float] = field(default_factory=lambda: {"default": 0.0})
+    minimum_distance: float = 0.0  # km; shorter distances are raised to it (job.ini key)
     poes: list[float] = field(default_factory=list)
     quantiles: list[float] = field(default_factory=list)
     mean: bool = True
@@ -84,7 +85,8 @@ class ClassicalInputs:
         """The hazard spec of one tectonic region type (its distance and magnitude cut)."""
         dist = self.maximum_distance.get(trt, self.maximum_distance.get("default", 300.0))
         mmin = self.minimum_magnitude.get(trt, self.minimum_magnitude.get("default", 0.0))
-        return HazardSpec(self.imtls, self.truncation_level, dist, mmin, self.investigation_time)
+        return HazardSpec(self.imtls, self.truncation_level, dist, mmin, self.investigation_time,
+                          self.minimum_distance)
 
 
 @dataclass

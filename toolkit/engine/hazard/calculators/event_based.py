@@ -121,7 +121,8 @@ def event_based_task(
                 continue
             block = block.take(sampled)
             n_occ, seeds = n_occ[sampled], seeds[sampled]
-            built = build_contexts(block, sites, required, spec.maximum_distance)
+            built = build_contexts(block, sites, required, spec.maximum_distance,
+                                   spec.minimum_distance)
             if built is None:
                 continue
             ctx, rup, sid = built

@@ -64,6 +64,8 @@ class ScenarioInputs:
         km (rrup).
     correlation : CorrelationModel or None
     minimum_intensity : dict of str -> float
+    minimum_distance : float
+        km; shorter source-site distances are raised to it before the GSIMs (0: none).
     """
 
     sites: SiteCollection
@@ -76,6 +78,7 @@ class ScenarioInputs:
     maximum_distance: float = 300.0
     correlation: Any = None
     minimum_intensity: dict[str, float] = field(default_factory=dict)
+    minimum_distance: float = 0.0  # km; shorter distances are raised to it (job.ini key)
 
 
 def scenario_task(
@@ -108,7 +111,8 @@ class ScenarioCalculator(Calculator):
             required |= gsim.requires
             for imt in inp.imts:
                 gsim.check_imt(imt)
-        self.built = build_contexts(inp.rupture, inp.sites, required, inp.maximum_distance)
+        self.built = build_contexts(inp.rupture, inp.sites, required, inp.maximum_distance,
+                                    inp.minimum_distance)
 
     def execute(self) -> GmfResult:
         inp = self.inputs
