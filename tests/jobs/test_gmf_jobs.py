@@ -10,7 +10,7 @@ import pytest
 
 from toolkit.config import Settings
 from toolkit.engine.hazard.gmf import GmfWarning
-from toolkit.errors import InputError
+from toolkit.errors import CalculationError, InputError
 from toolkit.jobs.runner import demo_job_ini, run_job
 from toolkit.store import open_reader
 from toolkit.store.gmf import load_gmf
@@ -158,3 +158,31 @@ def test_load_demos_runs_each_demo_once(tmp_path):
     first = load_demos(settings)
     assert len(first) == len(DEMO_JOBS) == 2
     assert load_demos(settings) == []
+
+
+def test_maximum_rupture_depth_is_refused_when_a_rupture_lies_deeper(tmp_path):
+    # OpenQuake drops the ground motions of deeper ruptures; the toolkit must not ignore it
+    settings = Settings(data_dir=tmp_path / "data")
+    job = _event_based_job(tmp_path, maximum_rupture_depth="{'default': 8}")
+    with pytest.raises(CalculationError, match=r"InputError: maximum_rupture_depth = 8 km: "
+                                               r"source '\w+' has a rupture with its "
+                                               r"hypocentre at (8\.[1-9]|9|10)[.\d]* km"):
+        run_job(job, settings, progress=False)
+
+
+def test_maximum_rupture_depth_above_every_rupture_changes_nothing(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data")
+    plain = _load(settings, run_job(_event_based_job(tmp_path), settings, progress=False))
+    deep = _load(settings, run_job(_event_based_job(
+        tmp_path, maximum_rupture_depth="{'default': 50, 'Active Shallow Crust': 40}"),
+        settings, progress=False))
+    np.testing.assert_array_equal(plain.gmf_gmv, deep.gmf_gmv)
+
+
+@pytest.mark.parametrize("value", ["-5", "{'default': 'x'}", "deep"])
+def test_bad_maximum_rupture_depth_names_the_line(tmp_path, value):
+    settings = Settings(data_dir=tmp_path / "data")
+    with pytest.raises(InputError, match=r"event_based.ini line \d+: maximum_rupture_depth must "
+                                         r"be a positive depth in km"):
+        run_job(_event_based_job(tmp_path, maximum_rupture_depth=value), settings,
+                progress=False)

@@ -53,6 +53,7 @@ from toolkit.engine.hazard.imt import IMT
 from toolkit.engine.hazard.kernel import HazardSpec, build_contexts
 from toolkit.engine.hazard.sites import SiteCollection
 from toolkit.engine.hazard.sources.nonparametric import sample_occurrences
+from toolkit.errors import InputError
 
 __all__ = ["EventBasedCalculator", "EventBasedInputs", "SAMPLING_BLOCK"]
 
@@ -71,6 +72,10 @@ class EventBasedInputs(ClassicalInputs):
     hazard_curves_from_gmfs: bool = False
     correlation: Any = None
     minimum_intensity: dict[str, float] = field(default_factory=dict)
+    #: job.ini ``maximum_rupture_depth`` (km by tectonic region type, ``default`` for the
+    #: others): OpenQuake discards the ground motions of deeper ruptures; the toolkit does not,
+    #: so a sampled rupture deeper than it is an error
+    maximum_rupture_depth: dict[str, float] | None = None
 
     @property
     def effective_time(self) -> float:
@@ -84,6 +89,29 @@ class _TaskOutput:
     gmfs: GmfRows                   # event = local event index
     sig_inter: np.ndarray
     eps_inter: np.ndarray
+
+
+def _check_rupture_depths(block: Any, maximum_depth: dict[str, float] | None) -> None:
+    """Refuse sampled ruptures whose hypocentre lies deeper than ``maximum_rupture_depth``
+    (km, by tectonic region type with a ``default``).
+
+    OpenQuake drops the ground motions of such ruptures; the toolkit does not implement that,
+    so rather than silently computing them it stops with an error naming the source.
+    """
+    if not maximum_depth:
+        return
+    limit = maximum_depth.get(block.trt, maximum_depth.get("default"))
+    if limit is None:
+        return
+    depths = block.hypo[:, 2]
+    deep = np.flatnonzero(depths > limit)
+    if len(deep):
+        i = int(deep[0])
+        raise InputError(f"maximum_rupture_depth = {limit:g} km: source {block.source_id!r} "
+                         f"has a rupture with its hypocentre at {depths[i]:g} km; discarding "
+                         "the ground motions of deeper ruptures (as OpenQuake does) is not "
+                         "supported yet: remove the option or raise it above the deepest "
+                         "hypocentre")
 
 
 def event_based_task(
@@ -121,6 +149,7 @@ def event_based_task(
                 continue
             block = block.take(sampled)
             n_occ, seeds = n_occ[sampled], seeds[sampled]
+            _check_rupture_depths(block, inp.maximum_rupture_depth)
             built = build_contexts(block, sites, required, spec.maximum_distance,
                                    spec.minimum_distance)
             if built is None:
