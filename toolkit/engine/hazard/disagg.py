@@ -65,7 +65,7 @@ from scipy import sparse
 from scipy.special import ndtr
 
 from toolkit.engine.hazard.gsim.base import GMPE
-from toolkit.engine.hazard.imt import IMT
+from toolkit.engine.hazard.imt import IMT, model_levels
 from toolkit.engine.hazard.kernel import build_contexts
 from toolkit.engine.hazard.ruptures import RuptureBlock
 from toolkit.engine.hazard.sites import SiteCollection
@@ -395,8 +395,8 @@ def disagg_rates(
     if len(n_levels) != 1:
         raise InputError("disagg_rates: every IMT needs the same number of levels per site")
     n_p = n_levels.pop()
-    log_levels = np.stack([np.log(np.asarray(levels[imt], dtype=float)) for imt in imts],
-                          axis=1)  # (S, I, P)
+    log_levels = np.stack([model_levels(imt, levels[imt]) for imt in imts],
+                          axis=1)  # (S, I, P), ln(levels) but MMI as is
     nm, nd, nlo, nla, ne, nt = bins.shape
     n_cells = n_sites * nm * nd * nlo * nla
     width = len(imts) * n_p * ne

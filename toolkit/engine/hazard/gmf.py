@@ -244,7 +244,9 @@ def sample_gmfs(
         if n_sites:
             sig_inter[m] = tau[m].max()
     eps += mean[:, :, None]
-    np.exp(eps, out=eps)
+    for m in range(n_imts):
+        if imts[m].lognormal:  # MMI (LINEAR_IMTS) is modelled in its own units
+            np.exp(eps[m], out=eps[m])
     gmv = np.ascontiguousarray(eps.transpose(2, 1, 0))
     return GmfSample(
         gmv=gmv,

@@ -69,6 +69,7 @@ import numpy as np
 from scipy import sparse
 
 from toolkit.engine.hazard.gsim.base import GMPE
+from toolkit.engine.hazard.imt import model_levels
 from toolkit.engine.hazard.ruptures import RuptureBlock
 from toolkit.engine.hazard.sites import SiteCollection
 from toolkit.errors import InputError
@@ -158,7 +159,7 @@ def _pair_poes(block: RuptureBlock, sites: SiteCollection, gsims: Sequence[GMPE]
     for g, gsim in enumerate(gsims):
         mean, sig, _, _ = gsim.get_mean_and_stddevs(ctx, spec.imts)
         for m, (imt, levels) in enumerate(spec.imtls.items()):
-            poe[g, :, slices[imt]] = gsim.exceedance(mean[m], sig[m], np.log(levels),
+            poe[g, :, slices[imt]] = gsim.exceedance(mean[m], sig[m], model_levels(imt, levels),
                                                      spec.truncation_level)
     return poe, rup, sid
 

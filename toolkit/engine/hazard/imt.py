@@ -33,12 +33,14 @@ bridge (:mod:`toolkit.bridges.hazardlib`).
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+import numpy as np
 
 from toolkit.errors import InputError
 
-__all__ = ["FREQUENCY_IMTS", "IMT", "NAMES", "PERIOD_IMTS", "PLAIN_IMTS", "PGA", "PGV", "SA",
-           "from_string", "level_label"]
+__all__ = ["FREQUENCY_IMTS", "IMT", "LINEAR_IMTS", "NAMES", "PERIOD_IMTS", "PLAIN_IMTS", "PGA",
+           "PGV", "SA", "from_string", "level_label", "model_levels"]
 
 #: names without a parameter, with the unit of their values
 PLAIN_IMTS: dict[str, str] = {
@@ -49,6 +51,10 @@ PLAIN_IMTS: dict[str, str] = {
 PERIOD_IMTS: dict[str, str] = {"SA": "g", "AvgSA": "g"}
 #: names with a frequency in Hz (``EAS(1.0)``)
 FREQUENCY_IMTS: dict[str, str] = {"EAS": "g·s", "FAS": "g·s", "DRVT": "s"}
+#: IMTs whose GSIM means and standard deviations are in the IMT's own units, not natural
+#: logarithms (macroseismic intensity is normally, not log-normally, distributed: e.g.
+#: Allen et al. 2012, BSSA 102(1)); OpenQuake treats MMI the same way
+LINEAR_IMTS = frozenset({"MMI"})
 #: every IMT name this module parses
 NAMES = frozenset(PLAIN_IMTS) | frozenset(PERIOD_IMTS) | frozenset(FREQUENCY_IMTS)
 
@@ -91,6 +97,11 @@ class IMT(NamedTuple):
         return 1.0 / self.period if self.period else float("inf")
 
     @property
+    def lognormal(self) -> bool:
+        """True when GSIMs model ln(value) (every IMT but those in :data:`LINEAR_IMTS`)."""
+        return self.name not in LINEAR_IMTS
+
+    @property
     def unit(self) -> str:
         """Unit of the values: ``g`` for PGA, SA and AvgSA, ``cm/s`` for PGV, ``m/s`` for
         IA, ``s`` for durations, ``""`` for intensities (MMI, JMA)."""
@@ -99,6 +110,13 @@ class IMT(NamedTuple):
         if self.period and self.name in PERIOD_IMTS:
             return PERIOD_IMTS[self.name]
         return PLAIN_IMTS.get(self.name, "")
+
+
+def model_levels(imt: IMT, levels: Any) -> np.ndarray:
+    """Intensity levels in the space GSIMs model ``imt`` in: ln(levels) for log-normal IMTs,
+    the levels themselves for :data:`LINEAR_IMTS` (MMI)."""
+    values = np.asarray(levels, dtype=float)
+    return np.log(values) if imt.lognormal else values
 
 
 def PGA() -> IMT:  # noqa: N802 - mirrors the OpenQuake constructor names

@@ -27,7 +27,7 @@ from toolkit.engine.hazard.context_extras import EXTRA_PARAMETERS, extra_context
 from toolkit.engine.hazard.contexts import Context
 from toolkit.engine.hazard.geo import geodetic_distance
 from toolkit.engine.hazard.gsim.base import GMPE
-from toolkit.engine.hazard.imt import IMT
+from toolkit.engine.hazard.imt import IMT, model_levels
 from toolkit.engine.hazard.min_distance import apply_minimum_distance
 from toolkit.engine.hazard.ruptures import RuptureBlock
 from toolkit.engine.hazard.sites import SiteCollection
@@ -200,7 +200,7 @@ def compute_rates(
     for gsim in gsims:
         required |= gsim.requires
     slices = spec.slices()
-    log_levels = {imt: np.log(levels) for imt, levels in spec.imtls.items()}
+    log_levels = {imt: model_levels(imt, levels) for imt, levels in spec.imtls.items()}
     for block in blocks:
         built = build_contexts(block, sites, required, spec.maximum_distance,
                                spec.minimum_distance)
