@@ -142,3 +142,34 @@ def test_discretize_polygon_across_the_antimeridian():
     assert len(lons) > 0
     assert np.all((lons >= 179.5) | (lons <= -179.4))
     assert np.all((lons >= -180) & (lons < 180))
+
+
+@pytest.mark.parametrize(
+    ("length", "pieces"),
+    [(99.0, 1), (151.0, 1), (181.0, 1), (199.9, 1), (200.1, 2), (250.0, 2), (299.9, 2),
+     (300.1, 3), (1000.1, 10)],
+)
+def test_polygon_edges_are_split_in_ceil_of_100_km_minus_one_pieces(length, pieces):
+    """Piece counts measured on OpenQuake 3.26's polygons (a 0.3-degree-wide rectangle whose
+    meridian edges have the given length): an edge up to 200 km long stays whole."""
+    dlat = np.degrees(length / geo.EARTH_RADIUS)
+    lons, lats = geo._resample_polygon(np.array([0.0, 0.3, 0.3, 0.0]),
+                                       np.array([10.0, 10.0, 10.0 - dlat, 10.0 - dlat]))
+    assert len(lons) == 2 + 2 * pieces
+    east = np.sort(lats[np.isclose(lons, 0.3)])
+    np.testing.assert_allclose(np.diff(east), dlat / pieces, rtol=1e-9)
+
+
+def test_discretize_polygon_keeps_a_160_km_edge_whole():
+    """A 2.3-degree-wide rectangle at latitude 50 (parallel edges of about 163 km): the grid of
+    OpenQuake 3.26's ``Polygon.discretize(10.0)``, measured: 112 points; first three and last
+    listed. Splitting those edges in two moved the bounding box north by their great-circle
+    bulge and gave 96 points."""
+    lons, lats = geo.discretize_polygon([10.0, 12.3, 12.3, 10.0], [50.0, 50.0, 50.6, 50.6], 10.0)
+    assert len(lons) == 112
+    np.testing.assert_allclose(
+        np.c_[lons[[0, 1, 2, -1]], lats[[0, 1, 2, -1]]],
+        [[10.141685407051664, 50.6], [10.283370814103339, 50.6], [10.425056221155016, 50.6],
+         [12.241368510923278, 50.06040703644876]],
+        atol=1e-9,
+    )
