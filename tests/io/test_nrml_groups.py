@@ -68,12 +68,18 @@ def test_negative_binomial_source(tmp_path):
     assert sem.toms == {"D1": NegativeBinomialTOM(mu=0.1, alpha=2.0)}
 
 
+def test_unit_srcs_weights_of_independent_sources_change_nothing(tmp_path):
+    path = two_source_model(tmp_path, 'srcs_weights="1.0 1"', "")
+    assert parse_source_model(path, params=PARAMS).groups[0].semantics is None
+
+
 @pytest.mark.parametrize("group_attrs, source_attrs, match", [
     ('src_interdep="mutex"', "", r"line 6: src_interdep='mutex' needs srcs_weights"),
     ('src_interdep="mutex" srcs_weights="0.3"', "", "srcs_weights has 1 values for 2 sources"),
     ('src_interdep="mutex" srcs_weights="0.3 0.6"', "", "srcs_weights sum to 0.9, expected 1"),
     ('src_interdep="mutex" srcs_weights="0.3 x"', "", "srcs_weights must be a list of numbers"),
-    ('srcs_weights="0.3 0.7"', "", "srcs_weights is meaningful only with src_interdep"),
+    ('srcs_weights="0.3 0.7"', "", "srcs_weights other than 1 are meaningful only with "
+                                   "src_interdep"),
     ('src_interdep="sometimes"', "", "src_interdep='sometimes' is not valid"),
     ('rup_interdep="mutex"', "", r"line 7: rup_interdep='mutex' is supported for "
                                  "nonParametricSeismicSource only"),

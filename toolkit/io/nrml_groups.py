@@ -138,8 +138,10 @@ def read_group_semantics(node: Any) -> GroupSemantics | None:
             raise InputError(f"{where}: srcs_weights sum to {math.fsum(weights):.10g}, "
                              "expected 1")
     elif "srcs_weights" in node.attrib:
-        raise InputError(f"{where}: srcs_weights is meaningful only with "
-                         "src_interdep='mutex'")
+        # independent sources: weights of 1 (OpenQuake QA classical case_42) change nothing
+        if any(w != 1.0 for w in _floats(node.attrib["srcs_weights"], "srcs_weights", where)):
+            raise InputError(f"{where}: srcs_weights other than 1 are meaningful only with "
+                             "src_interdep='mutex'")
     rup_weights: dict[str, tuple[float, ...]] = {}
     if interdep["rup_interdep"]:
         for child in sources:
