@@ -110,6 +110,10 @@ class AvgPoeGMPE(FakeAvgPoe):
     """hazardlib's AvgPoeGMPE averages PoEs: its means/stds mean nothing."""
 
 
+class FakeUndeclared2020(FakeModel2020):
+    """Reads a context field (in_cshm) that none of its REQUIRES_* sets declares."""
+
+
 class FakeBackarc2020(FakeModel2020):
     """Requires the flag backarc (a bool field of hazardlib's context)."""
 
@@ -155,6 +159,8 @@ def fake_hazardlib(monkeypatch):
 
     def get_mean_stds(gsim, ctx, imts):
         calls.append(ctx.copy())
+        if isinstance(gsim, FakeUndeclared2020):
+            ctx.in_cshm  # noqa: B018 - read without being declared, like Bradley2013bChchMaps
         if "PGV" in imts:
             raise KeyError("PGV")
         periods = np.array([float(i[i.index("(") + 1:-1]) if "(" in i else 0.0 for i in imts])
@@ -169,7 +175,8 @@ def fake_hazardlib(monkeypatch):
              "FakeNSHMPMean": fake_poe_mean_factory,
              "FakeArias2019": FakeArias2019,
              "FakeAvgSAWrapper": FakeAvgSAWrapper, "FakeAvgPoe": FakeAvgPoe,
-             "FakeBackarc2020": FakeBackarc2020, "AvgPoeGMPE": AvgPoeGMPE}
+             "FakeBackarc2020": FakeBackarc2020, "AvgPoeGMPE": AvgPoeGMPE,
+             "FakeUndeclared2020": FakeUndeclared2020}
     package = types.ModuleType("openquake")
     hazardlib = types.ModuleType("openquake.hazardlib")
     modules = {
@@ -279,6 +286,15 @@ def test_gsim_functions_are_called_and_their_gsim_adapted(fake_hazardlib):
     np.testing.assert_allclose(mean, [[expected_mean(6.5, 4.0, 0.0, 50.0, 3.0)]])
     copy = pickle.loads(pickle.dumps(gsim))  # rebuilt by calling the function again
     assert copy == gsim and copy.hazardlib_gsim.scale == 3.0
+
+
+def test_undeclared_context_fields_give_a_clear_error(fake_hazardlib):
+    gsim = get_gsim("FakeUndeclared2020")
+    ctx = Context(mag=np.array([6.0]), rjb=np.array([5.0]), vs30=np.array([760.0]),
+                  z1pt0=np.array([50.0]))
+    with pytest.raises(InputError, match=r"FakeUndeclared2020\(\) reads the context field "
+                                         r"'in_cshm', which it does not declare"):
+        gsim.get_mean_and_stddevs(ctx, [PGA()])
 
 
 def test_gsims_averaging_poes_over_branches_are_refused(fake_hazardlib):

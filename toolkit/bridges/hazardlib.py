@@ -206,6 +206,12 @@ class HazardlibGMPE(GMPE):
             except KeyError as exc:
                 raise InputError(f"hazardlib GSIM {type(self).__name__} is not defined for "
                                  f"one of the IMTs {strings}: {exc}") from None
+            except AttributeError as exc:  # a context field the GSIM reads but never declares
+                missing = getattr(exc, "name", None) or str(exc)
+                raise InputError(f"hazardlib GSIM {self!r} reads the context field {missing!r}, "
+                                 "which it does not declare in its REQUIRES_* sets; the bridge "
+                                 "builds the declared fields only, so this GSIM cannot be used "
+                                 f"through it ({exc})") from None
             mean[:, idx] = out[0]
             sig[:, idx] = out[1]
             if "Inter event" in std_types:
