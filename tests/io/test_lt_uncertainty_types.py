@@ -119,6 +119,21 @@ def test_aspect_ratio(tmp_path):
             ("r", "-2", 1.0)], applyToSources="P1"))
 
 
+def test_upper_depth_of_a_point_source_may_be_above_sea_level(tmp_path):
+    # point and area sources accept a seismogenic layer starting above sea level
+    paths = path_sources(tmp_path, branch_set("setUpperSeismDepthRelative", "bs2", [
+        ("up", "-3", 1.0)], applyToSources="P1"))
+    assert paths[0]["P1"].upper_seismogenic_depth == -1.0  # file: 2 km
+    paths = path_sources(tmp_path, branch_set("setUpperSeismDepthAbsolute", "bs2", [
+        ("up", "-0.5", 1.0)], applyToSources="P1"))
+    assert paths[0]["P1"].upper_seismogenic_depth == -0.5
+    # a lower depth of a fault above its upper one is still refused
+    with pytest.raises(InputError, match=r"source 'F1'.*would be 1 to -1 km \(the upper "
+                                         r"one must be >= 0"):
+        path_sources(tmp_path, branch_set("setLowerSeismDepthAbsolute", "bs2", [
+            ("l", "-1", 1.0)], applyToSources="F1"))
+
+
 def test_relative_aspect_ratio_of_an_aspect_ratio_function_is_refused(tmp_path):
     text = (lt_trees.DATA / "sources_04.xml").read_text()
     function = ("<aspectRatioFunction><type>linear_piecewise</type><mag_points>"

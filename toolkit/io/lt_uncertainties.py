@@ -32,7 +32,8 @@ The types after ``incrementalMFDAbsolute`` behave as OpenQuake 3.26 applies them
 sources (measured): nothing but the named value changes; every ``*Absolute`` type must
 name exactly one source in ``applyToSources`` and ``simpleFaultDipRelative`` at least
 one. The toolkit refuses results OpenQuake would let through (an upper seismogenic depth
-below the lower one, a negative depth, a dip outside (0, 90]) and ``setAspectRatioRelative`` on a source
+below the lower one, a negative depth except the upper one of a point or area source, which
+may be above sea level, a dip outside (0, 90]) and ``setAspectRatioRelative`` on a source
 with an ``<aspectRatioFunction>``.
 Not supported (refused by name): ``bACRelative``, ``bACAbsolute``,
 ``maxMagAndDeltaMagACRelative`` (the alternative characteristic MFD is not read), the
@@ -342,11 +343,17 @@ def _with_kwargs(spec: SourceSpec, **values: Any) -> SourceSpec:
     return dataclasses.replace(spec, kwargs={**spec.kwargs, **values})
 
 
+#: sources whose upper seismogenic depth may be above sea level (negative)
+_ABOVE_SEA_LEVEL = ("pointSource", "areaSource", "multiPointSource")
+
+
 def _depths(spec: SourceSpec, upper: float, lower: float, where: str) -> SourceSpec:
-    if upper < 0 or lower <= upper:
+    above = spec.kind in _ABOVE_SEA_LEVEL  # faults: the upper depth must be >= 0
+    if (upper < 0 and not above) or lower <= upper:
+        rule = "the lower one must be deeper" if above else (
+            "the upper one must be >= 0 and the lower one deeper")
         raise InputError(f"{where}: the seismogenic depths of source {spec.source_id!r} "
-                         f"({spec.where}) would be {upper:g} to {lower:g} km (the upper one "
-                         "must be >= 0 and the lower one deeper)")
+                         f"({spec.where}) would be {upper:g} to {lower:g} km ({rule})")
     return _with_kwargs(spec, upper_seismogenic_depth=upper, lower_seismogenic_depth=lower)
 
 
