@@ -110,3 +110,12 @@ def test_mutex_ruptures_of_hdf5_sources(tmp_path):
                                          r"ruptures"):
         read_source_model(path, params=PARAMS)
 
+
+def test_non_numeric_dataset(tmp_path):
+    def _text_rake(g):
+        del g["rake"]
+        g["rake"] = np.array([b"up", b"down"])
+
+    with pytest.raises(InputError, match=r"dataset 'rake' of group 'c:1' of .*model.hdf5 "
+                                         r"is not numeric"):
+        read_source_model(write_model(tmp_path, _text_rake), params=PARAMS)
