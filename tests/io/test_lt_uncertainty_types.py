@@ -16,6 +16,7 @@ from toolkit.errors import InputError, UnknownName
 from toolkit.io.logictree import GsimLogicTree
 from toolkit.io.lt_uncertainties import build_source_model_inputs
 
+from . import lt_trees
 from .lt_trees import branch_set, job_params, write_tree
 
 
@@ -116,6 +117,45 @@ def test_aspect_ratio(tmp_path):
                                          r"-0.5, not > 0"):
         path_sources(tmp_path, branch_set("setAspectRatioRelative", "bs2", [
             ("r", "-2", 1.0)], applyToSources="P1"))
+
+
+def test_upper_depth_of_a_point_source_may_be_above_sea_level(tmp_path):
+    # point and area sources accept a seismogenic layer starting above sea level
+    paths = path_sources(tmp_path, branch_set("setUpperSeismDepthRelative", "bs2", [
+        ("up", "-3", 1.0)], applyToSources="P1"))
+    assert paths[0]["P1"].upper_seismogenic_depth == -1.0  # file: 2 km
+    paths = path_sources(tmp_path, branch_set("setUpperSeismDepthAbsolute", "bs2", [
+        ("up", "-0.5", 1.0)], applyToSources="P1"))
+    assert paths[0]["P1"].upper_seismogenic_depth == -0.5
+    # a lower depth of a fault above its upper one is still refused
+    with pytest.raises(InputError, match=r"source 'F1'.*would be 1 to -1 km \(the upper "
+                                         r"one must be >= 0"):
+        path_sources(tmp_path, branch_set("setLowerSeismDepthAbsolute", "bs2", [
+            ("l", "-1", 1.0)], applyToSources="F1"))
+
+
+def test_relative_aspect_ratio_of_an_aspect_ratio_function_is_refused(tmp_path):
+    text = (lt_trees.DATA / "sources_04.xml").read_text()
+    function = ("<aspectRatioFunction><type>linear_piecewise</type><mag_points>"
+                '<mag_point mag="4.0" aratio="1.0"/><mag_point mag="7.0" aratio="2.0"/>'
+                "</mag_points></aspectRatioFunction>")
+    (tmp_path / "sources_04.xml").write_text(
+        text.replace("<ruptAspectRatio>1.5</ruptAspectRatio>", function, 1))
+    sm_set = lt_trees.SM_SET.replace(str(lt_trees.DATA / "sources_04.xml"),
+                                     str(tmp_path / "sources_04.xml"))
+    tree = write_tree(tmp_path, branch_set("setAspectRatioRelative", "bs2", [
+        ("r", "0.5", 1.0)], applyToSources="P1"), sm_set=sm_set)
+    with pytest.raises(InputError, match=r"setAspectRatioRelative cannot modify source 'P1' "
+                                         r"\(.*sources_04.xml.*\): its aspect ratio is an "
+                                         r"<aspectRatioFunction>"):
+        build_source_model_inputs(job_params(tree), GsimLogicTree.from_gsim("SadighEtAl1997"))
+    # an absolute value replaces the function
+    tree = write_tree(tmp_path, branch_set("setAspectRatioAbsolute", "bs2", [
+        ("r", "2.5", 1.0)], applyToSources="P1"), sm_set=sm_set)
+    sms, _rlzs, _idx = build_source_model_inputs(job_params(tree),
+                                                 GsimLogicTree.from_gsim("SadighEtAl1997"))
+    p1 = [s for srcs in sms[0].groups.values() for s in srcs if s.source_id == "P1"]
+    assert p1[0].rupture_aspect_ratio == 2.5
 
 
 def test_simple_fault_dip(tmp_path):

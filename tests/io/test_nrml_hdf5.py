@@ -93,3 +93,29 @@ def test_missing_group(tmp_path):
     path.write_text(XML.replace('id="c:2"', 'id="c:3"'))
     with pytest.raises(InputError, match=r"source 'c:3': no group 'c:3' in .*model.hdf5"):
         read_source_model(path, params=PARAMS)
+
+
+def test_mutex_ruptures_of_hdf5_sources(tmp_path):
+    # rup_interdep="mutex" with rup_weights on sources without rupture elements: the
+    # weights are counted against the HDF5 ruptures (two per source)
+    path = write_model(tmp_path)
+    xml = XML.replace('src_interdep="mutex"', 'src_interdep="mutex" rup_interdep="mutex"')
+    path.write_text(xml.replace('name="one"/>', 'name="one" rup_weights="0.3 0.7"/>')
+                    .replace('name="two"/>', 'name="two" rup_weights="0.5 0.5"/>'))
+    group = read_source_model(path, params=PARAMS).groups[0].sources[0]
+    assert group.semantics.rup_weights == {"c:1": (0.3, 0.7), "c:2": (0.5, 0.5)}
+    path.write_text(xml.replace('name="one"/>', 'name="one" rup_weights="1.0"/>')
+                    .replace('name="two"/>', 'name="two" rup_weights="0.5 0.5"/>'))
+    with pytest.raises(InputError, match=r"line 4: source 'c:1' has 1 rupture weights for 2 "
+                                         r"ruptures"):
+        read_source_model(path, params=PARAMS)
+
+
+def test_non_numeric_dataset(tmp_path):
+    def _text_rake(g):
+        del g["rake"]
+        g["rake"] = np.array([b"up", b"down"])
+
+    with pytest.raises(InputError, match=r"dataset 'rake' of group 'c:1' of .*model.hdf5 "
+                                         r"is not numeric"):
+        read_source_model(write_model(tmp_path, _text_rake), params=PARAMS)

@@ -32,7 +32,9 @@ The types after ``incrementalMFDAbsolute`` behave as OpenQuake 3.26 applies them
 sources (measured): nothing but the named value changes; every ``*Absolute`` type must
 name exactly one source in ``applyToSources`` and ``simpleFaultDipRelative`` at least
 one. The toolkit refuses results OpenQuake would let through (an upper seismogenic depth
-below the lower one, a negative depth, a dip outside (0, 90]).
+below the lower one, a negative depth except the upper one of a point or area source, which
+may be above sea level, a dip outside (0, 90]) and ``setAspectRatioRelative`` on a source
+with an ``<aspectRatioFunction>``.
 Not supported (refused by name): ``bACRelative``, ``bACAbsolute``,
 ``maxMagAndDeltaMagACRelative`` (the alternative characteristic MFD is not read), the
 geometry types, ``truncatedGRFromSlipAbsolute``, ``recomputeMmax``, ``extendModel``.
@@ -341,11 +343,17 @@ def _with_kwargs(spec: SourceSpec, **values: Any) -> SourceSpec:
     return dataclasses.replace(spec, kwargs={**spec.kwargs, **values})
 
 
+#: sources whose upper seismogenic depth may be above sea level (negative)
+_ABOVE_SEA_LEVEL = ("pointSource", "areaSource", "multiPointSource")
+
+
 def _depths(spec: SourceSpec, upper: float, lower: float, where: str) -> SourceSpec:
-    if upper < 0 or lower <= upper:
+    above = spec.kind in _ABOVE_SEA_LEVEL  # faults: the upper depth must be >= 0
+    if (upper < 0 and not above) or lower <= upper:
+        rule = "the lower one must be deeper" if above else (
+            "the upper one must be >= 0 and the lower one deeper")
         raise InputError(f"{where}: the seismogenic depths of source {spec.source_id!r} "
-                         f"({spec.where}) would be {upper:g} to {lower:g} km (the upper one "
-                         "must be >= 0 and the lower one deeper)")
+                         f"({spec.where}) would be {upper:g} to {lower:g} km ({rule})")
     return _with_kwargs(spec, upper_seismogenic_depth=upper, lower_seismogenic_depth=lower)
 
 
@@ -364,7 +372,13 @@ def _set_depth(which: str, relative: bool) -> Callable[[SourceSpec, float, str],
 
 def _set_aspect_ratio(relative: bool) -> Callable[[SourceSpec, float, str], SourceSpec]:
     def modify(spec: SourceSpec, value: float, where: str) -> SourceSpec:
-        ratio = float(spec.kwargs["rupture_aspect_ratio"]) + value if relative else value
+        current = spec.kwargs["rupture_aspect_ratio"]
+        if relative and not isinstance(current, (int, float)):
+            raise InputError(f"{where}: setAspectRatioRelative cannot modify source "
+                             f"{spec.source_id!r} ({spec.where}): its aspect ratio is an "
+                             "<aspectRatioFunction> of magnitude, not one number; use "
+                             "setAspectRatioAbsolute or a <ruptAspectRatio>")
+        ratio = float(current) + value if relative else value
         if not ratio > 0:
             raise InputError(f"{where}: the rupture aspect ratio of source "
                              f"{spec.source_id!r} ({spec.where}) would be {ratio:g}, not > 0")

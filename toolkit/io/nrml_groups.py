@@ -152,7 +152,9 @@ def read_group_semantics(node: Any) -> GroupSemantics | None:
             if found is None:
                 raise InputError(f"{child.where}: rup_interdep='mutex' needs rup_weights "
                                  "(one weight per rupture)")
-            if len(found) != len(child.children):
+            # no rupture elements: the ruptures are in the companion HDF5 file, counted
+            # when it is read (wrap_group)
+            if child.children and len(found) != len(child.children):
                 raise InputError(f"{child.where}: {len(found)} rupture weights for "
                                  f"{len(child.children)} ruptures")
             if math.fsum(found) > 1.0 + 1e-6:
@@ -179,6 +181,12 @@ def wrap_group(semantics: GroupSemantics | None, sources: list[Any]) -> list[Any
     groups, else one :class:`GroupSource`."""
     if semantics is None:
         return list(sources)
+    for source in sources:  # e.g. the ruptures of an HDF5-backed non-parametric source
+        weights = semantics.rup_weights.get(source.source_id)
+        if weights is not None and len(weights) != source.count_ruptures():
+            raise InputError(f"{semantics.where}: source {source.source_id!r} has "
+                             f"{len(weights)} rupture weights for {source.count_ruptures()} "
+                             "ruptures")
     return [GroupSource(semantics, sources)]
 
 

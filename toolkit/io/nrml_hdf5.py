@@ -15,6 +15,7 @@ This is the layout the OpenQuake engine writes for such sources (its QA classica
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,15 @@ _DATASETS = ("magnitude", "rake", "hypocenter", "probs_occur", "mesh3d", "slice"
 def companion_hdf5(xml_path: Path) -> Path:
     """``model.hdf5`` next to ``model.xml``."""
     return Path(xml_path).with_suffix(".hdf5")
+
+
+def _numeric(group: Any, name: str, path: Path, source_id: str, where: str) -> np.ndarray:
+    """Dataset ``name`` of ``group`` as floats (InputError naming it when not numeric)."""
+    try:
+        return np.asarray(group[name][()], dtype=float)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{where}: dataset {name!r} of group {source_id!r} of {path} is not "
+                         f"numeric ({exc})") from None
 
 
 def read_hdf5_ruptures(path: Path, source_id: str, trt: str, where: str
@@ -55,7 +65,8 @@ def read_hdf5_ruptures(path: Path, source_id: str, trt: str, where: str
             missing = [name for name in _DATASETS if name not in group]
             if missing:
                 raise InputError(f"{where}: group {source_id!r} of {path} lacks {missing}")
-            data = {name: np.asarray(group[name][()], dtype=float) for name in _DATASETS}
+            data = {name: _numeric(group, name, path, source_id, where)
+                    for name in _DATASETS}
     except OSError as exc:
         raise InputError(f"{where}: cannot read {path}: {exc}") from None
     mags, rakes = data["magnitude"].ravel(), data["rake"].ravel()

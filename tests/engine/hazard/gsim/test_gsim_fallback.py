@@ -106,3 +106,25 @@ def test_empty_table_then_dotted_keys(text, expected):
 def test_other_toml_errors_are_still_reported():
     with pytest.raises(InputError, match=r"lt.xml: invalid GSIM specification"):
         parse_gsim("[M]\nx = {a = 1}\nx.k = 1", "lt.xml")
+
+
+def _own_gsim_names():
+    from toolkit.engine.hazard import gsim as _models  # noqa: F401  (registers built-ins)
+
+    return sorted(base.gsim_registry.names())
+
+
+@pytest.mark.parametrize("name", _own_gsim_names())
+def test_every_own_gsim_refuses_an_unknown_parameter_as_unsupported(name, no_plugin):
+    # e.g. ChiouYoungs2014(sigma_mu_epsilon=1) was a TypeError, so never reached the plugin
+    kwargs = {"sigma_mu_epsilon": 1.0}
+    if name == "ModifiableGMPE":
+        kwargs["gmpe"] = {"BooreEtAl2014": {}}
+    with pytest.raises(UnsupportedParameters, match="sigma_mu_epsilon"):
+        get_gsim(name, **kwargs)
+
+
+def test_an_unknown_parameter_of_chiou_youngs_goes_to_the_plugin(plugin):
+    gsim = get_gsim("ChiouYoungs2014", sigma_mu_epsilon=1.0)
+    assert isinstance(gsim, _PluginGSIM) and gsim.kwargs == {"sigma_mu_epsilon": 1.0}
+    assert "sigma_mu_epsilon" in gsim.fallback_reason

@@ -126,3 +126,24 @@ def test_an_unknown_modification_is_an_unsupported_parameter():
     with pytest.raises(UnsupportedParameters, match=r"unknown modification\(s\) "
                                                     r"\['nrcan15_site_term'\]"):
         ModifiableGMPE(gmpe=BASE, nrcan15_site_term={"kind": "base"})
+
+
+@pytest.mark.parametrize("later", ["set_between_epsilon", "add_delta_to_tau_std_scalar",
+                                   "add_delta_to_phi_std_scalar"])
+def test_tau_phi_modification_after_a_fixed_total_sigma_is_refused(later):
+    # set_fixed_total_sigma leaves no inter/intra split: applying these after it gave NaN
+    param = "epsilon_tau" if later == "set_between_epsilon" else "delta"
+    with pytest.raises(InputError, match=rf"{later} needs the between- and within-event "
+                                         r"standard deviations, but the set_fixed_total_sigma "
+                                         r"before it leaves only a total"):
+        ModifiableGMPE(gmpe=BASE, set_fixed_total_sigma={"total_sigma": 0.6},
+                       **{later: {param: 0.1}})
+
+
+def test_tau_phi_modification_before_a_fixed_total_sigma_is_applied(base):
+    mean0, _sig0, tau0, _phi0 = base
+    mean, sig, tau, phi = _run(set_between_epsilon={"epsilon_tau": 0.5},
+                               set_fixed_total_sigma={"total_sigma": 0.6})
+    np.testing.assert_allclose(mean, mean0 + 0.5 * tau0, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(sig, 0.6)
+    assert not np.isnan(mean).any()

@@ -223,3 +223,16 @@ def test_shift_hypo_puts_the_hypocentre_at_the_rupture_mid_depth():
     np.testing.assert_allclose(b.surface.xyz, a.surface.xyz)  # the surfaces do not move
     np.testing.assert_allclose(b.surface.corners[:, :, 2].mean(axis=1), b.hypo[:, 2],
                                atol=1e-9)
+
+
+@pytest.mark.parametrize("module, cls", [("area", "AreaSource"),
+                                         ("multi_point", "MultiPointSource"),
+                                         ("point", "PointSource"),
+                                         ("simple_fault", "SimpleFaultSource")])
+def test_aspect_ratio_hints_accept_a_magnitude_dependent_ratio(module, cls):
+    import importlib
+    import typing
+
+    source_cls = getattr(importlib.import_module(f"toolkit.engine.hazard.sources.{module}"), cls)
+    hint = typing.get_type_hints(source_cls.__init__)["rupture_aspect_ratio"]
+    assert MagDependentAspectRatio in typing.get_args(hint)

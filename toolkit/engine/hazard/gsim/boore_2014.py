@@ -11,7 +11,10 @@ OpenQuake 3.26 does: its default ``region="nobasin"`` has no basin term; ``JPN``
 Japanese ``mu_z1`` relation, any other region the Californian one) and the context gives a
 known ``z1pt0`` (m); an unknown ``z1pt0`` (NaN, OpenQuake's ``-999``) means ``dz1 = 0``.
 Without a region the model is the one of the verification tables ("global Q, no basin
-term").
+term"). The region does not change the anelastic attenuation (``Delta c3 = 0``); as in
+OpenQuake, the regional ``Delta c3`` are separate models: ``BooreEtAl2014HighQ`` (China /
+Turkey) and ``BooreEtAl2014LowQ`` (Italy / Japan), each also registered with OpenQuake's
+``...CaliforniaBasin`` / ``...JapanBasin`` names (``region`` preset to ``CAL`` / ``JPN``).
 
 Coefficients: ``coefficients/BSSA14.csv``, the authors' electronic table of 14 July 2014
 with the revised ``f4`` of 15 July 2014 (all 105 periods, PGA and PGV); see its
@@ -27,16 +30,17 @@ from typing import Any
 import numpy as np
 
 from toolkit.engine.hazard.contexts import Context
-from toolkit.engine.hazard.gsim.base import GMPE
+from toolkit.engine.hazard.gsim.base import GMPE, add_alias
 from toolkit.engine.hazard.gsim.coeffs import CoefficientTable
 from toolkit.engine.hazard.gsim.component_conversion import ROTD50
 from toolkit.engine.hazard.imt import IMT, PGA
 
-__all__ = ["BooreEtAl2014", "REGIONS", "get_mean_z1pt0"]
+__all__ = ["BooreEtAl2014", "BooreEtAl2014HighQ", "BooreEtAl2014LowQ", "REGIONS",
+           "get_mean_z1pt0"]
 
-#: Regional anelastic-attenuation adjustments: region code -> column of ``Delta c3``.
-#: ``CAL`` is the global / California-Taiwan model (``Delta c3 = 0``); ``CHN`` is
-#: China-Turkey ("high Q"); ``JPN`` is Italy-Japan ("low Q").
+#: Region codes accepted by ``region`` (basin term only; ``JPN`` takes the Japanese
+#: ``mu_z1`` relation) -> column of the ``Delta c3`` of the same region, which only the
+#: ``HighQ`` (China / Turkey) and ``LowQ`` (Italy / Japan) classes apply.
 REGIONS = {"CAL": "Dc3CaTw", "CHN": "Dc3CnTr", "JPN": "Dc3ItJp"}
 
 #: Reference rock velocity (m/s) at which PGAr, the input of the nonlinear site term, is taken.
@@ -111,16 +115,18 @@ def _get_basin_term(C: dict[str, float], imt: IMT, vs30: np.ndarray, z1pt0: np.n
 
 
 def _get_path_term(C: dict[str, float], mag: np.ndarray, rjb: np.ndarray,
-                   region: str) -> np.ndarray:
+                   delta_c3: str) -> np.ndarray:
     """Path function ``F_P`` (eqs. 3 and 4).
 
     .. math::
         F_P = [c_1 + c_2 (M - M_{ref})] \\ln(R / R_{ref}) + (c_3 + \\Delta c_3)(R - R_{ref}),
         \\qquad R = \\sqrt{R_{JB}^2 + h^2}
+
+    ``delta_c3`` names the coefficient column of the regional ``Delta c3``.
     """
     r = np.sqrt(rjb ** 2 + C["h"] ** 2)
     return ((C["c1"] + C["c2"] * (mag - C["Mref"])) * np.log(r / C["Rref"])
-            + (C["c3"] + C[REGIONS[region]]) * (r - C["Rref"]))
+            + (C["c3"] + C[delta_c3]) * (r - C["Rref"]))
 
 
 def _get_linear_site_term(C: dict[str, float], vs30: np.ndarray) -> np.ndarray:
@@ -175,11 +181,13 @@ class BooreEtAl2014(GMPE):
 
     Parameters
     ----------
-    region : {"CAL", "CHN", "JPN", "nobasin"}, optional
-        Anelastic attenuation: ``"CAL"`` (default) global / California / Taiwan,
-        ``"CHN"`` China / Turkey, ``"JPN"`` Italy / Japan (``Delta c3`` of eq. 3).
-        Giving one (other than ``"nobasin"``, which is the default without basin term)
-        also turns the basin term on.
+    region : {"nobasin", "CAL", "CHN", "JPN"}, optional
+        Basin term only (as OpenQuake 3.26's ``region``): ``"nobasin"`` (default) has
+        none; any other region turns it on, with the Japanese ``mu_z1`` relation (eq. 12)
+        for ``"JPN"`` and the Californian one (eq. 11) otherwise. The anelastic attenuation
+        is the global / California / Taiwan one (``Delta c3 = 0``, eq. 3) whatever the
+        region; the regional ``Delta c3`` are the subclasses
+        :class:`BooreEtAl2014HighQ` and :class:`BooreEtAl2014LowQ`.
     """
 
     DEFINED_FOR_TECTONIC_REGION_TYPE = "Active Shallow Crust"
@@ -191,6 +199,9 @@ class BooreEtAl2014(GMPE):
     REQUIRES_RUPTURE_PARAMETERS = frozenset({"mag", "rake"})
     REQUIRES_DISTANCES = frozenset({"rjb"})
     PERIOD_RANGE = (0.01, 10.0)
+
+    #: column of ``Delta c3`` (eq. 3) in the coefficient table: global / California / Taiwan
+    DELTA_C3 = "Dc3CaTw"
 
     def __init__(self, region: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -216,12 +227,40 @@ class BooreEtAl2014(GMPE):
         mechanism = _get_mechanism(np.asarray(ctx.rake, dtype=float))
         c_pga = COEFFS[PGA()]
         pga_rock = np.exp(_get_magnitude_term(c_pga, mag, mechanism)
-                          + _get_path_term(c_pga, mag, rjb, self.region))
+                          + _get_path_term(c_pga, mag, rjb, self.DELTA_C3))
         for m, imt in enumerate(imts):
             C = COEFFS[imt]
             mean[m] = (_get_magnitude_term(C, mag, mechanism)
-                       + _get_path_term(C, mag, rjb, self.region)
+                       + _get_path_term(C, mag, rjb, self.DELTA_C3)
                        + _get_linear_site_term(C, vs30)
                        + _get_nonlinear_site_term(C, vs30, pga_rock)
                        + _get_basin_term(C, imt, vs30, z1pt0, self.region))
             sig[m], tau[m], phi[m] = _get_stddevs(C, mag, rjb, vs30)
+
+
+class BooreEtAl2014HighQ(BooreEtAl2014):
+    """:class:`BooreEtAl2014` with the China / Turkey anelastic attenuation ("high Q").
+
+    ``Delta c3`` of eq. 3 from the ``Dc3 China/Turkey`` column of Boore et al. (2014),
+    Tables 3-5 (positive: less attenuation with distance); ``region`` still drives only the
+    basin term.
+    """
+
+    DELTA_C3 = "Dc3CnTr"
+
+
+class BooreEtAl2014LowQ(BooreEtAl2014):
+    """:class:`BooreEtAl2014` with the Italy / Japan anelastic attenuation ("low Q").
+
+    ``Delta c3`` of eq. 3 from the ``Dc3 Italy/Japan`` column of Boore et al. (2014),
+    Tables 3-5 (negative: more attenuation with distance); ``region`` still drives only the
+    basin term.
+    """
+
+    DELTA_C3 = "Dc3ItJp"
+
+
+# OpenQuake's names of the basin variants (its ``region`` preset)
+for _cls in (BooreEtAl2014, BooreEtAl2014HighQ, BooreEtAl2014LowQ):
+    add_alias(f"{_cls.__name__}CaliforniaBasin", _cls, region="CAL")
+    add_alias(f"{_cls.__name__}JapanBasin", _cls, region="JPN")

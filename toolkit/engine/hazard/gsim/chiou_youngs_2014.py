@@ -33,6 +33,7 @@ Coefficients: ``coefficients/CY14.csv`` (all 24 periods, PGA and PGV); see its
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -239,8 +240,8 @@ class ChiouYoungs2014(GMPE):
     REQUIRES_DISTANCES = frozenset({"rrup", "rjb", "rx"})
     PERIOD_RANGE = (0.01, 10.0)
 
-    def __init__(self, region: str = "CAL") -> None:
-        super().__init__()
+    def __init__(self, region: str = "CAL", **kwargs: Any) -> None:
+        super().__init__(**kwargs)  # other parameters: UnsupportedParameters
         if region not in REGIONS:
             raise UnsupportedParameters(f"GSIM ChiouYoungs2014: region {region!r} is not "
                                         f"implemented; implemented: {list(REGIONS)}")

@@ -220,11 +220,7 @@ class ModifiableGMPE(GMPE):
                                  f"got {value!r}")
             else:
                 self.modifications[mod] = _positive(value, what, where, signed)
-        needs = sorted(_NEEDS_TAU_PHI & set(self.modifications))
-        stds = self.gmpe.DEFINED_FOR_STANDARD_DEVIATION_TYPES
-        if needs and not {"Inter event", "Intra event"} <= stds:
-            raise InputError(f"{where}: {', '.join(needs)} needs the between- and within-event "
-                             f"standard deviations, but gmpe.{name} gives only {sorted(stds)}")
+        _check_tau_phi_order(list(self.modifications), self.gmpe, str(name), where)
         _wrap(self, self.gmpe)
         self.kwargs = {"gmpe": {str(name): dict(params)},
                        **{mod: {MODIFICATIONS[mod]: value}
@@ -267,6 +263,25 @@ class ModifiableGMPE(GMPE):
                 sig[:] = values
                 tau[:] = np.nan
                 phi[:] = np.nan
+
+
+def _check_tau_phi_order(mods: list[str], gmpe: GMPE, name: str, where: str) -> None:
+    """Refuse a modification needing tau and phi where they are not available.
+
+    They are missing when ``gmpe`` gives only a total standard deviation, and after a
+    ``set_fixed_total_sigma`` (which leaves no inter/intra split): applying
+    ``set_between_epsilon`` or ``add_delta_to_tau/phi_std`` then would give NaN.
+    """
+    stds = gmpe.DEFINED_FOR_STANDARD_DEVIATION_TYPES
+    removed_by = None if {"Inter event", "Intra event"} <= stds else f"gmpe.{name}"
+    for mod in mods:  # in the order they are applied
+        if mod in _NEEDS_TAU_PHI and removed_by is not None:
+            why = (f"gmpe.{name} gives only {sorted(stds)}" if removed_by == f"gmpe.{name}"
+                   else f"the {removed_by} before it leaves only a total standard deviation")
+            raise InputError(f"{where}: {mod} needs the between- and within-event standard "
+                             f"deviations, but {why}")
+        if mod == "set_fixed_total_sigma":
+            removed_by = mod
 
 
 def _value_for(mod: str, value: float | dict[str, float], imt: IMT) -> float:

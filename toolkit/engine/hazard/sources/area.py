@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from toolkit.engine.hazard.geo import bounding_box, discretize_polygon
+from toolkit.engine.hazard.sources.aspect_ratio import AspectRatio
 from toolkit.engine.hazard.sources.base import BaseSource, check_positive
 from toolkit.engine.hazard.sources.point import PointSource
 from toolkit.errors import InputError
@@ -35,7 +36,9 @@ class AreaSource(PointSource):
         Grid spacing, km.
     upper_seismogenic_depth, lower_seismogenic_depth, msr, rupture_aspect_ratio, mfd,
     nodal_planes, hypo_depths, rupture_mesh_spacing
-        As for :class:`~toolkit.engine.hazard.sources.point.PointSource`.
+        As for :class:`~toolkit.engine.hazard.sources.point.PointSource` (the aspect ratio
+        is a positive number or a
+        :class:`~toolkit.engine.hazard.sources.aspect_ratio.MagDependentAspectRatio`).
     """
 
     kind = "areaSource"
@@ -50,7 +53,7 @@ class AreaSource(PointSource):
         upper_seismogenic_depth: float,
         lower_seismogenic_depth: float,
         msr,
-        rupture_aspect_ratio: float,
+        rupture_aspect_ratio: AspectRatio,
         mfd,
         nodal_planes: Sequence[Sequence[float]],
         hypo_depths: Sequence[Sequence[float]],

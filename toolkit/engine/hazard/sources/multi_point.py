@@ -25,6 +25,7 @@ import numpy as np
 
 from toolkit.engine.hazard.geo import bounding_box
 from toolkit.engine.hazard.ruptures import RuptureBlock
+from toolkit.engine.hazard.sources.aspect_ratio import AspectRatio
 from toolkit.engine.hazard.sources.base import (
     MAGNITUDE_TOLERANCE,
     BaseSource,
@@ -57,7 +58,9 @@ class MultiPointSource(PointSource):
         Epicentres, degrees.
     upper_seismogenic_depth, lower_seismogenic_depth, msr, rupture_aspect_ratio,
     nodal_planes, hypo_depths, rupture_mesh_spacing
-        As for :class:`~toolkit.engine.hazard.sources.point.PointSource`, shared by all points.
+        As for :class:`~toolkit.engine.hazard.sources.point.PointSource`, shared by all points
+        (the aspect ratio is a positive number or a
+        :class:`~toolkit.engine.hazard.sources.aspect_ratio.MagDependentAspectRatio`).
     mfds : sequence of MFD, length P
         The magnitude-frequency distribution of each point.
     """
@@ -74,7 +77,7 @@ class MultiPointSource(PointSource):
         upper_seismogenic_depth: float,
         lower_seismogenic_depth: float,
         msr,
-        rupture_aspect_ratio: float,
+        rupture_aspect_ratio: AspectRatio,
         mfds: Sequence,
         nodal_planes: Sequence[Sequence[float]],
         hypo_depths: Sequence[Sequence[float]],

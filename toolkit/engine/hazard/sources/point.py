@@ -42,7 +42,11 @@ import numpy as np
 
 from toolkit.engine.hazard.geo import EARTH_RADIUS, local_basis, unit_vectors
 from toolkit.engine.hazard.ruptures import RuptureBlock
-from toolkit.engine.hazard.sources.aspect_ratio import aspect_ratios, check_aspect_ratio
+from toolkit.engine.hazard.sources.aspect_ratio import (
+    AspectRatio,
+    aspect_ratios,
+    check_aspect_ratio,
+)
 from toolkit.engine.hazard.sources.base import (
     BaseSource,
     block_slices,
@@ -217,7 +221,7 @@ class PointSource(BaseSource):
         upper_seismogenic_depth: float,
         lower_seismogenic_depth: float,
         msr,
-        rupture_aspect_ratio: float,
+        rupture_aspect_ratio: AspectRatio,
         mfd,
         nodal_planes: Sequence[Sequence[float]],
         hypo_depths: Sequence[Sequence[float]],

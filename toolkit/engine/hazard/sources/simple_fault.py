@@ -61,7 +61,11 @@ from toolkit.engine.hazard.geo import (
     resample_line,
 )
 from toolkit.engine.hazard.ruptures import RuptureBlock
-from toolkit.engine.hazard.sources.aspect_ratio import aspect_ratios, check_aspect_ratio
+from toolkit.engine.hazard.sources.aspect_ratio import (
+    AspectRatio,
+    aspect_ratios,
+    check_aspect_ratio,
+)
 from toolkit.engine.hazard.sources.base import (
     BaseSource,
     check_depths,
@@ -197,7 +201,7 @@ class SimpleFaultSource(BaseSource):
         upper_seismogenic_depth: float,
         lower_seismogenic_depth: float,
         msr,
-        rupture_aspect_ratio: float,
+        rupture_aspect_ratio: AspectRatio,
         mfd,
         rake: float,
         rupture_mesh_spacing: float,
