@@ -457,11 +457,29 @@ def test_public_names():
         assert getattr(toolkit.io, name) is not None
 
 
-def test_other_imts_keep_the_job_order_and_canonical_names(tmp_path):
-    # OpenQuake keeps the order of the job file (it matters for hazard-map and UHS columns)
+def test_other_imts_sorted_by_period_and_canonical_names(tmp_path):
+    # OpenQuake orders the IMTs by period (1/f for EAS), equal periods in the job order
     value = ('{"AvgSA(0.10)": [0.1, 0.2], "SA(0.1)": [0.1], "IA": logscale(0.001, 10, 3), '
              '"AvgSA": [0.1], "EAS(1.0)": [0.005, 0.1], "PGA": [0.1]}')
     p = read_quiet(write_job(tmp_path, intensity_measure_types_and_levels=value))
-    assert list(p.imtls) == ["AvgSA(0.1)", "SA(0.1)", "IA", "AvgSA", "EAS(1.000000)", "PGA"]
-    assert [imt.name for imt in p.imts] == ["AvgSA", "SA", "IA", "AvgSA", "EAS", "PGA"]
+    assert list(p.imtls) == ["IA", "AvgSA", "PGA", "AvgSA(0.1)", "SA(0.1)", "EAS(1.000000)"]
+    assert [imt.name for imt in p.imts] == ["IA", "AvgSA", "PGA", "AvgSA", "SA", "EAS"]
     np.testing.assert_allclose(p.imtls["IA"], [0.001, 0.1, 10.0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("key, value", [
+    ("intensity_measure_types_and_levels",
+     '{"SA(1.0)": [0.1], "PGV": [1.0], "SA(0.1)": [0.1], "PGA": [0.1], "SA(0.05)": [0.1]}'),
+    ("intensity_measure_types", "SA(1.0), PGV, SA(0.1), PGA, SA(0.05)"),
+])
+def test_imts_ordered_as_openquake_orders_its_output_columns(tmp_path, key, value):
+    # measured with OpenQuake 3.26: hazard-map, UHS and gmv_* columns by increasing period,
+    # PGV before PGA here because the job names it first (a stable sort, not by name)
+    if key.endswith("levels"):
+        p = read_quiet(write_job(tmp_path, **{key: value}))
+    else:
+        text = BASE.replace("calculation_mode = classical", "calculation_mode = scenario")
+        p = read_quiet(write_job(tmp_path, text, intensity_measure_types_and_levels=None,
+                                 rupture_dict="{'lon': 0, 'lat': 0, 'dep': 10, 'mag': 6}",
+                                 number_of_ground_motion_fields="10", **{key: value}))
+    assert list(p.imtls) == ["PGV", "PGA", "SA(0.05)", "SA(0.1)", "SA(1.0)"]

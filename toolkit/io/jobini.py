@@ -711,7 +711,7 @@ class _Reader:
                         "needs intensity measure levels: use intensity_measure_types_and_levels"
                         " instead of intensity_measure_types")
                 out = {name: np.empty(0) for name in names}
-        return out
+        return _by_period(out)
 
     def _levels(self, key: str, name: str, levels: Any) -> np.ndarray:
         where = f"{self.where(key)}: {key}[{name!r}]"
@@ -765,6 +765,17 @@ class _Reader:
                 raise self.fail(key, expected)
             out[trt] = check(x)
         return out
+
+
+def _by_period(imtls: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The IMTs in the order OpenQuake gives them in every output: by increasing period
+    (0 for PGA, PGV and the other IMTs without one, 1/f for ``EAS(f)``), the IMTs of equal
+    period in the order of the job file (a stable sort; measured with OpenQuake 3.26 on
+    hazard-map, UHS and ``gmv_*`` columns: ``SA(1.0), PGV, SA(0.1), PGA`` gives
+    ``PGV, PGA, SA(0.1), SA(1.0)``)."""
+    from toolkit.engine.hazard.imt import from_string
+
+    return dict(sorted(imtls.items(), key=lambda item: from_string(item[0]).period))
 
 
 def _warn_unknown(path: Path, key: str, line: int) -> None:
