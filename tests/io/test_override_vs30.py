@@ -58,3 +58,11 @@ def test_several_sites_refused():
     two = SiteCollection([15.2, 15.3], [37.5, 37.6], vs30=800.0)
     with pytest.raises(InputError, match="needs a single site.*not supported"):
         apply_override_vs30(params("365 830"), two)
+
+
+def test_extra_site_parameters_are_repeated_per_copy():
+    one = SiteCollection([15.2], [37.5], vs30=[800.0], extra={"backarc": [True],
+                                                              "siteclass": ["C"]})
+    sites = apply_override_vs30(params("365 830 1100"), one)
+    assert sites.extra["backarc"].tolist() == [True] * 3
+    assert sites.extra["siteclass"].tolist() == ["C"] * 3

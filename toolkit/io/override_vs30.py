@@ -91,4 +91,6 @@ def apply_override_vs30(params: Any, sites: SiteCollection) -> SiteCollection:
     return SiteCollection(lons=np.repeat(sites.lons, n), lats=np.repeat(sites.lats, n),
                           depths=np.repeat(sites.depths, n), vs30=vs30,
                           vs30measured=np.repeat(sites.vs30measured, n),
-                          z1pt0=z1pt0_from_vs30(vs30), z2pt5=z2pt5_from_vs30(vs30))
+                          z1pt0=z1pt0_from_vs30(vs30), z2pt5=z2pt5_from_vs30(vs30),
+                          extra={name: np.repeat(values, n)
+                                 for name, values in sites.extra.items()})
