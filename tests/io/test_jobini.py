@@ -465,3 +465,21 @@ def test_other_imts_keep_the_job_order_and_canonical_names(tmp_path):
     assert list(p.imtls) == ["AvgSA(0.1)", "SA(0.1)", "IA", "AvgSA", "EAS(1.000000)", "PGA"]
     assert [imt.name for imt in p.imts] == ["AvgSA", "SA", "IA", "AvgSA", "EAS", "PGA"]
     np.testing.assert_allclose(p.imtls["IA"], [0.001, 0.1, 10.0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("value, expected", [("True", True), (" on ", True), ("1", True),
+                                             ("no", False), ("FALSE", False), ("0", False),
+                                             (None, False), ("  ", False)])
+def test_parse_bool(value, expected):
+    from toolkit.io.jobini import parse_bool
+
+    assert parse_bool(value, "job.ini line 3", "use_rates") is expected
+    assert parse_bool(None, "job.ini line 3", "use_rates", default=True) is True
+
+
+def test_parse_bool_names_the_line_and_key():
+    from toolkit.io.jobini import parse_bool
+
+    with pytest.raises(InputError, match=r"job.ini line 3: use_rates must be true or false, "
+                                         r"got 'maybe'"):
+        parse_bool("maybe", "job.ini line 3", "use_rates")
