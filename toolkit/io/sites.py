@@ -101,8 +101,19 @@ def read_sites_csv(path: str | Path) -> np.ndarray:
         if abs(out[i, 0]) > 180 or abs(out[i, 1]) > 90:
             raise InputError(f"{path} line {line}: site ({out[i, 0]:g}, {out[i, 1]:g}) is out "
                              "of range (lon in [-180, 180], lat in [-90, 90])")
-    if headerless:
-        out = out[np.lexsort((out[:, 1], out[:, 0]))]
+    if headerless:  # OpenQuake's order: by lon then lat, rounded to COORDINATE_DECIMALS
+        lonlat = np.round(out[:, :2], COORDINATE_DECIMALS)
+        lines = [line for line, _ in rows]
+        _, first, inverse = np.unique(lonlat, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        dup = np.flatnonzero(first[inverse] != np.arange(len(lonlat)))
+        if dup.size:  # named by their file lines, before the rows are sorted
+            i = int(dup[0])
+            lon, lat = lonlat[i]
+            raise InputError(f"{path} lines {lines[first[inverse[i]]]} and {lines[i]} are the "
+                             f"same site ({lon:.5f}, {lat:.5f}) after rounding to "
+                             f"{COORDINATE_DECIMALS} decimals; {dup.size} duplicate(s) in all")
+        out = out[np.lexsort((lonlat[:, 1], lonlat[:, 0]))]
     return out
 
 
