@@ -132,9 +132,10 @@ def test_extra_columns_numbers_and_text(tmp_path):
 
 
 def test_extra_parameters_follow_the_closest_point(tmp_path):
-    (tmp_path / "sm.csv").write_text("lon,lat,vs30,siteclass\n0,0,300,C\n0.02,0,400,D\n")
+    (tmp_path / "sm.csv").write_text("lon,lat,vs30,siteclass\n0.02,0,400,D\n0,0,300,C\n")
     sites = read_sites(job(tmp_path, "sites = 0.019 0, 0.001 0\nsite_model_file = sm.csv"))
-    assert sites.extra["siteclass"].tolist() == ["D", "C"]
+    assert sites.lons.tolist() == [0.001, 0.019]  # sorted, as OpenQuake does
+    assert sites.extra["siteclass"].tolist() == ["C", "D"]
 
 
 def test_extra_columns_of_only_some_files_are_left_out(tmp_path):
