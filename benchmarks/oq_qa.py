@@ -137,13 +137,14 @@ def _same_sites(exp: Any, ours: Any) -> bool:
 def _align(exp: Any, ours: Any) -> Any:
     """``ours`` with its rows in the order of ``exp``'s sites, or None when they differ.
 
-    Rows are paired by position when the coordinates agree row by row; otherwise by their
-    coordinates (OpenQuake's ``tile_spec`` runs export a subset of the sites, in geohash
-    order): every expected site must then be found exactly once among ours.
+    Rows are paired by position when the coordinates agree row by row. Only when ``exp`` has
+    fewer rows than ours (OpenQuake's ``tile_spec`` runs export a subset of the sites, in
+    geohash order) are they paired by their coordinates: every expected site must then be
+    found exactly once among ours. With as many rows, another site order is a failure.
     """
     if _same_sites(exp, ours):
         return ours
-    if "lon" not in exp or "lat" not in exp:
+    if "lon" not in exp or "lat" not in exp or len(exp) >= len(ours):
         return None
 
     def keys(table: Any) -> list[tuple[int, int]]:  # coordinates are written with 5 decimals

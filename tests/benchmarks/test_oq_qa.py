@@ -109,3 +109,12 @@ def test_shared_qa_cases_pass_or_name_the_missing_gsim(shared_dir, tmp_path):
         assert "LanzanoEtAl2019_RJB_OMO" in status["classical/case_02"]["cause"]
     assert result["total"] == 2
     assert "Pass rate" in (tmp_path / "oq_qa_t.md").read_text()
+
+
+def test_the_same_sites_in_another_order_fail(tmp_path):
+    """Pairing by coordinates is for a subset of the sites only: a site-order change fails."""
+    ours = map_csv(tmp_path / "ours.csv", SITES, labels=False)
+    shuffled = map_csv(tmp_path / "shuffled.csv", [SITES[1], SITES[0], SITES[2]], labels=True)
+    assert oq_qa.compare(shuffled, ours) == float("inf")
+    more = map_csv(tmp_path / "more.csv", [*SITES, (2.0, 2.0, 0.1)], labels=True)
+    assert oq_qa.compare(more, ours) == float("inf")

@@ -483,3 +483,21 @@ def test_imts_ordered_as_openquake_orders_its_output_columns(tmp_path, key, valu
                                  rupture_dict="{'lon': 0, 'lat': 0, 'dep': 10, 'mag': 6}",
                                  number_of_ground_motion_fields="10", **{key: value}))
     assert list(p.imtls) == ["PGV", "PGA", "SA(0.05)", "SA(0.1)", "SA(1.0)"]
+
+
+@pytest.mark.parametrize("value, expected", [("True", True), (" on ", True), ("1", True),
+                                             ("no", False), ("FALSE", False), ("0", False),
+                                             (None, False), ("  ", False)])
+def test_parse_bool(value, expected):
+    from toolkit.io.jobini import parse_bool
+
+    assert parse_bool(value, "job.ini line 3", "use_rates") is expected
+    assert parse_bool(None, "job.ini line 3", "use_rates", default=True) is True
+
+
+def test_parse_bool_names_the_line_and_key():
+    from toolkit.io.jobini import parse_bool
+
+    with pytest.raises(InputError, match=r"job.ini line 3: use_rates must be true or false, "
+                                         r"got 'maybe'"):
+        parse_bool("maybe", "job.ini line 3", "use_rates")

@@ -58,3 +58,31 @@ def test_several_sites_refused():
     two = SiteCollection([15.2, 15.3], [37.5, 37.6], vs30=800.0)
     with pytest.raises(InputError, match="needs a single site.*not supported"):
         apply_override_vs30(params("365 830"), two)
+
+
+def test_extra_site_parameters_are_repeated_per_copy():
+    one = SiteCollection([15.2], [37.5], vs30=[800.0], extra={"backarc": [True],
+                                                              "siteclass": ["C"]})
+    sites = apply_override_vs30(params("365 830 1100"), one)
+    assert sites.extra["backarc"].tolist() == [True] * 3
+    assert sites.extra["siteclass"].tolist() == ["C"] * 3
+
+
+def test_scenario_jobs_apply_it(tmp_path):
+    """OpenQuake 3.26 (measured) exports one site per value in a scenario job too."""
+    import warnings
+
+    from toolkit.io.inputs import build_inputs
+    from toolkit.io.jobini import read_job_ini
+
+    path = tmp_path / "job.ini"
+    path.write_text("calculation_mode = scenario\nsites = 0.1 0.0\noverride_vs30 = 300 800\n"
+                    "rupture_dict = {'lon': 0, 'lat': 0, 'dep': 10, 'mag': 6, 'rake': 0, "
+                    "'strike': 0, 'dip': 90}\ngsim = BooreAtkinson2008\n"
+                    "intensity_measure_types = PGA\nnumber_of_ground_motion_fields = 1\n"
+                    "reference_vs30_value = 760\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inputs = build_inputs(read_job_ini(path))
+    np.testing.assert_array_equal(inputs.sites.vs30, [300.0, 800.0])
+    np.testing.assert_array_equal(inputs.sites.lons, [0.1, 0.1])

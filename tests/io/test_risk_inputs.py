@@ -339,3 +339,14 @@ def test_gmf_site_ids_must_exist(tmp_path):
     with pytest.raises(InputError, match=r"gmf.csv: site id 5 is not a site of the job \(2 "
                                          r"sites, ids 0..1 in \(lon, lat\) order\)"):
         build(path)
+
+
+@pytest.mark.parametrize("mode", ["scenario_risk", "classical_risk", "event_based_risk"])
+def test_override_vs30_is_refused_in_risk_jobs(tmp_path, mode):
+    common = ("source_model_logic_tree_file = smlt.xml", "gsim = BooreAtkinson2008",
+              "investigation_time = 50", "maximum_distance = 100", "width_of_mfd_bin = 0.1",
+              "reference_vs30_value = 760", f"rupture_dict = {RUPTURE}",
+              "number_of_ground_motion_fields = 2", "override_vs30 = 300 800")
+    with pytest.raises(InputError, match=r"job.ini line 12: override_vs30 is not supported in "
+                                         rf"calculation_mode = {mode} jobs"):
+        build(job(tmp_path, mode, *common))

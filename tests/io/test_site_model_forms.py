@@ -57,7 +57,7 @@ def test_nrml_site_model(tmp_path, version):
     assert model.z2pt5[0] == 2.0 and math.isnan(model.z2pt5[1])
     assert sorted(model.extra) == ["backarc", "siteclass"]
     assert model.extra["siteclass"].tolist() == ["D", "C"]
-    assert model.extra["backarc"].dtype == float and model.extra["backarc"].tolist() == [1, 0]
+    assert model.extra["backarc"].dtype == bool and model.extra["backarc"].tolist() == [1, 0]
 
 
 def test_nrml_site_model_points_are_the_sites(tmp_path):
@@ -132,9 +132,10 @@ def test_extra_columns_numbers_and_text(tmp_path):
 
 
 def test_extra_parameters_follow_the_closest_point(tmp_path):
-    (tmp_path / "sm.csv").write_text("lon,lat,vs30,siteclass\n0,0,300,C\n0.02,0,400,D\n")
+    (tmp_path / "sm.csv").write_text("lon,lat,vs30,siteclass\n0.02,0,400,D\n0,0,300,C\n")
     sites = read_sites(job(tmp_path, "sites = 0.019 0, 0.001 0\nsite_model_file = sm.csv"))
-    assert sites.extra["siteclass"].tolist() == ["D", "C"]
+    assert sites.lons.tolist() == [0.001, 0.019]  # sorted, as OpenQuake does
+    assert sites.extra["siteclass"].tolist() == ["C", "D"]
 
 
 def test_extra_columns_of_only_some_files_are_left_out(tmp_path):
@@ -174,3 +175,26 @@ def test_no_vs30_anywhere_is_nan_until_a_gsim_needs_it(tmp_path):
     with pytest.raises(InputError, match="GSIM BooreEtAl2014 requires vs30, which some sites "
                                          "lack: give a vs30 column"):
         get_gsim("BooreEtAl2014").get_mean_and_stddevs(ctx, [PGA()])
+
+
+def test_extra_column_names_are_lower_case(tmp_path):
+    path = tmp_path / "sm.csv"
+    path.write_text("lon,lat,vs30,Backarc,SiteClass\n0,0,300,1,C\n1,0,400,False,D\n")
+    model = read_site_model(path)
+    assert sorted(model.extra) == ["backarc", "siteclass"]
+    assert model.extra["backarc"].tolist() == [True, False]
+
+
+def test_bad_backarc_names_the_line(tmp_path):
+    path = tmp_path / "sm.csv"
+    path.write_text("lon,lat,vs30,backarc\n0,0,300,1\n1,0,400,maybe\n")
+    with pytest.raises(InputError, match=r"sm.csv line 3 column 4 \(backarc\)"):
+        read_site_model(path)
+
+
+def test_backarc_of_only_some_files_is_false_elsewhere(tmp_path):
+    """OpenQuake 3.26 (measured): a site without backarc is not back-arc."""
+    (tmp_path / "a.csv").write_text("lon,lat,vs30,backarc\n0,0,300,1\n")
+    (tmp_path / "b.csv").write_text("lon,lat,vs30\n1,0,300\n2,0,300\n")
+    model = read_site_model([tmp_path / "a.csv", tmp_path / "b.csv"])
+    assert model.extra["backarc"].tolist() == [True, False, False]

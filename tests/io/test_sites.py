@@ -102,6 +102,30 @@ def test_duplicate_sites(tmp_path):
         read_sites(params)
 
 
+def test_sites_list_is_sorted_on_rounded_coordinates(tmp_path):
+    """OpenQuake 3.26 (measured) exports ``sites = 0.6 0, 0.4 0.1, 0.4 0`` as 0.4 0, 0.4 0.1,
+    0.6 0: the list is sorted by lon then lat, rounded to 5 decimals."""
+    sites = read_sites(job(tmp_path, "sites = 2 5 1.5, 2.000001 4, 1 9"))
+    assert sites.lons.tolist() == [1.0, 2.0, 2.0] and sites.lats.tolist() == [9.0, 4.0, 5.0]
+    assert sites.depths.tolist() == [0.0, 0.0, 1.5]  # the depth follows its site
+
+
+def test_headerless_sites_csv_is_sorted_on_rounded_coordinates(tmp_path):
+    """OpenQuake sorts a headerless sites file by lon then lat, rounded to 5 decimals."""
+    params = job(tmp_path, "sites_csv = sites.csv",
+                 "2,5\n2.000001,4\n1,9\n")  # 2.000001 and 2 tie in lon after rounding
+    sites = read_sites(params)
+    assert sites.lons.tolist() == [1.0, 2.0, 2.0] and sites.lats.tolist() == [9.0, 4.0, 5.0]
+
+
+def test_headerless_duplicates_name_the_file_lines(tmp_path):
+    params = job(tmp_path, "sites_csv = sites.csv", "\n5,5\n1,1\n5.000001,5\n")
+    with pytest.raises(InputError) as info:
+        read_sites(params)
+    assert "sites.csv lines 2 and 4 are the same site (5.00000, 5.00000) after rounding" \
+        in str(info.value)
+
+
 @pytest.mark.parametrize("csv_text, match", [
     ("", "sites.csv: the sites file is empty"),
     ("lon,lat\n", "the sites file has a header but no sites"),

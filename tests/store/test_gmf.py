@@ -11,7 +11,7 @@ from toolkit.engine.hazard.sites import SiteCollection
 from toolkit.errors import InputError, NotFound
 from toolkit.store.datastore import open_reader, open_writer
 from toolkit.store.gmf import EVENT_DT, RUPTURE_DT, GmfOutputs, load_gmf, save_gmf
-from toolkit.store.hazard import HazardOutputs, Realization, load_hazard
+from toolkit.store.hazard import HazardOutputs, Realization, load_hazard, save_hazard
 
 RLZS = [(0, "b1~b1", 0.6), (1, "b1~b2", 0.4)]
 
@@ -240,3 +240,27 @@ def test_curves_must_match_the_gmfs():
         make_outputs(mode="scenario", curves=good)
     with pytest.raises(InputError, match="curves must be HazardOutputs or None, got dict"):
         make_outputs(curves={})
+
+
+def test_extra_site_parameters_round_trip(data_dir):
+    """Numbers, flags and text of ``SiteCollection.extra`` come back from the store."""
+    outputs = make_outputs(with_curves=True)
+    sites = make_sites()
+    sites.extra = {"xvf": np.array([0.5, -1.0, 2.0, 0.0]),
+                   "backarc": np.array([True, False, False, True]),
+                   "siteclass": np.array(["C", "D", "B", "C"])}
+    outputs = dataclasses.replace(outputs, sites=sites,
+                                  curves=dataclasses.replace(outputs.curves, sites=sites))
+    with open_writer(data_dir, 4) as ds:
+        save_gmf(ds, outputs)
+    with open_writer(data_dir, 5) as ds:
+        save_hazard(ds, outputs.curves)
+    loaders = ((4, lambda ds: load_gmf(ds).sites), (5, lambda ds: load_hazard(ds).sites))
+    for calc_id, load in loaders:
+        with open_reader(data_dir, calc_id) as ds:
+            loaded = load(ds)
+        assert_sites_equal(sites, loaded)
+        assert sorted(loaded.extra) == ["backarc", "siteclass", "xvf"]
+        for name, values in sites.extra.items():
+            assert loaded.extra[name].dtype.kind == values.dtype.kind, name
+            np.testing.assert_array_equal(loaded.extra[name], values)

@@ -20,13 +20,11 @@ from typing import Any
 
 from toolkit.engine.hazard.gsim.component_conversion import check_geometric_mean, is_geometric_mean
 from toolkit.errors import InputError
-from toolkit.io.jobini import JobParams
+from toolkit.io.jobini import JobParams, parse_bool
 
 __all__ = ["KEY", "horiz_comp_to_geom_mean", "apply_horiz_comp_to_geom_mean"]
 
 KEY = "horiz_comp_to_geom_mean"
-_TRUE = frozenset({"true", "1", "yes", "on"})
-_FALSE = frozenset({"false", "0", "no", "off", ""})
 
 
 def horiz_comp_to_geom_mean(params: JobParams) -> bool:
@@ -37,13 +35,7 @@ def horiz_comp_to_geom_mean(params: JobParams) -> bool:
     InputError
         The value is not a boolean (the message names the file and line).
     """
-    text = str(params.raw.get(KEY, "")).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise InputError(f"{params.where(KEY)}: {KEY} must be true or false, "
-                     f"got {params.raw.get(KEY)!r}")
+    return parse_bool(params.raw.get(KEY), params.where(KEY), KEY)
 
 
 def apply_horiz_comp_to_geom_mean(gsim: Any, params: JobParams, where: str = "",

@@ -209,7 +209,7 @@ def _scenario_inputs(params: JobParams, sites: Any = None, imts: list[Any] | Non
     correlation = _correlation(params)
     _check_correlation_gsims(params, correlation, [gsim for _, gsim, _ in gsims])
     return ScenarioInputs(
-        sites=read_sites(params) if sites is None else sites,
+        sites=apply_override_vs30(params, read_sites(params)) if sites is None else sites,
         rupture=rupture,
         gsims=gsims,
         imts=imts,

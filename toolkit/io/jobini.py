@@ -47,6 +47,7 @@ __all__ = [
     "KNOWN_KEYS",
     "RISK_MODES",
     "check_risk_requirements",
+    "parse_bool",
 ]
 
 
@@ -132,6 +133,25 @@ _RISK_FILE = re.compile(
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 _SPLIT = re.compile(r"[,\s]+")
+
+
+def parse_bool(value: str | None, where: str, key: str, default: bool = False) -> bool:
+    """A job.ini boolean: true/yes/on/1 or false/no/off/0 (any case); ``default`` when the
+    value is absent or blank.
+
+    Raises
+    ------
+    InputError
+        Any other value; the message starts with ``where`` (file and line) and names ``key``.
+    """
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return default
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise InputError(f"{where}: {key} must be true or false, got {text!r}")
 
 
 # --------------------------------------------------------------------------- parameters

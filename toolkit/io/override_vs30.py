@@ -35,7 +35,8 @@ import numpy as np
 from toolkit.engine.hazard.sites import SiteCollection
 from toolkit.errors import InputError
 
-__all__ = ["apply_override_vs30", "read_override_vs30", "z1pt0_from_vs30", "z2pt5_from_vs30"]
+__all__ = ["apply_override_vs30", "read_override_vs30", "refuse_override_vs30", "z1pt0_from_vs30",
+           "z2pt5_from_vs30"]
 
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -91,4 +92,19 @@ def apply_override_vs30(params: Any, sites: SiteCollection) -> SiteCollection:
     return SiteCollection(lons=np.repeat(sites.lons, n), lats=np.repeat(sites.lats, n),
                           depths=np.repeat(sites.depths, n), vs30=vs30,
                           vs30measured=np.repeat(sites.vs30measured, n),
-                          z1pt0=z1pt0_from_vs30(vs30), z2pt5=z2pt5_from_vs30(vs30))
+                          z1pt0=z1pt0_from_vs30(vs30), z2pt5=z2pt5_from_vs30(vs30),
+                          extra={name: np.repeat(values, n)
+                                 for name, values in sites.extra.items()})
+
+
+def refuse_override_vs30(params: Any, job: str) -> None:
+    """Stop a job that cannot apply ``override_vs30`` (risk jobs: sites come from the assets).
+
+    Raises
+    ------
+    InputError
+        ``override_vs30`` is given; the message names the job.ini line and the job.
+    """
+    if params.raw.get("override_vs30", "").strip():
+        raise InputError(f"{params.where('override_vs30')}: override_vs30 is not supported in "
+                         f"{job} jobs (their sites come from the exposure): remove it")

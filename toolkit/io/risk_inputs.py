@@ -401,6 +401,9 @@ def build_risk_inputs(params: JobParams) -> RiskInputs:
         site inside the region.
     """
     check_risk_requirements(params)
+    from toolkit.io.override_vs30 import refuse_override_vs30
+
+    refuse_override_vs30(params, f"calculation_mode = {params.calculation_mode}")
     exposure = read_exposure(list(params.exposure_file))
     messages: list[str] = []
     keep = np.ones(len(exposure), dtype=bool)

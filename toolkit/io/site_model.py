@@ -25,9 +25,11 @@ z2pt5 is OpenQuake's "unknown": it becomes NaN, and each GSIM then estimates the
 vs30 with its own relation (as with a job without reference depths).
 
 Any other column (``siteclass``, ``z1pt4``, ``backarc``, ``xvf``, ``soiltype``, ``z_sed`` ...;
-``site_id`` excepted) is kept as an *extra* site parameter (:attr:`SiteModel.extra`, name as
-written): float when every cell is a number, else text; with several files, only the extra
-columns all of them have are kept. Extra parameters reach the GSIMs that
+``site_id`` excepted) is kept as an *extra* site parameter (:attr:`SiteModel.extra`, name in lower
+case, as OpenQuake's site parameter names): float when every cell is a number, else text
+(``backarc``: a flag, 0, 1, true or false); with several files, only the extra
+columns all of them have are kept, except ``backarc``, False where a file lacks it
+(OpenQuake's default, measured with OpenQuake 3.26). Extra parameters reach the GSIMs that
 require them (OpenQuake's GSIMs through the hazardlib bridge); the toolkit's own GSIMs ignore
 them.
 
@@ -63,6 +65,7 @@ _IGNORED_COLUMNS = frozenset({"site_id", "sids"})
 UNKNOWN_DEPTH = -999.0
 _TRUE = frozenset({"1", "true", "1.0"})
 _FALSE = frozenset({"0", "false", "0.0"})
+_FLAG_COLUMNS = ("backarc",)  # boolean extra parameters (OpenQuake's default: False)
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,10 @@ def read_site_model(
     parts = [_read_file(path, defaults) for path in paths]
     # an extra parameter only some files give is left out (a GSIM requiring it then fails
     # with the parameter named)
+    for name in _FLAG_COLUMNS:  # a site without the flag: False, as OpenQuake's default
+        if any(name in p for p in parts):
+            for p in parts:
+                p.setdefault(name, np.zeros(len(p["lon"]), bool))
     common = [name for name in parts[0] if all(name in p for p in parts)]
     columns = {name: np.concatenate([p[name] for p in parts]) for name in common}
     core = {*_FLOAT_COLUMNS, "vs30measured"}
@@ -255,7 +262,7 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
     if not data:
         raise InputError(f"{path}: the site model file has a header but no points")
     col_of = {name: header.index(name) for name in wanted if name in header}
-    extra_of = {header_row[i].strip(): i for i, name in enumerate(header)
+    extra_of = {name: i for i, name in enumerate(header)  # lower case, as OpenQuake's names
                 if name not in col_of and name not in _IGNORED_COLUMNS and name}
     width = max([*col_of.values(), *extra_of.values()]) + 1
     short = next(((n, row) for n, row in data if len(row) < width), None)
@@ -274,21 +281,26 @@ def _read_file(path: Path, defaults: dict[str, object]) -> dict[str, np.ndarray]
         else:
             out[name] = np.full(len(data), float(defaults[name]))  # type: ignore[arg-type]
     if "vs30measured" in col_of:
-        col = col_of["vs30measured"]
-        cells = np.array([row[col].strip().lower() for _, row in data])
-        true, false = np.isin(cells, list(_TRUE)), np.isin(cells, list(_FALSE))
-        bad = np.flatnonzero(~(true | false))
-        if bad.size:
-            i = int(bad[0])
-            raise InputError(f"{path} line {lines[i]} column {col + 1} (vs30measured): must "
-                             f"be 0, 1, true or false, got {data[i][1][col]!r}")
-        out["vs30measured"] = true
+        out["vs30measured"] = _flags(data, path, lines, col_of["vs30measured"], "vs30measured")
     else:
         out["vs30measured"] = np.full(len(data), bool(defaults["vs30measured"]))
     _check_ranges(out, path, lines, col_of)
     for name, col in extra_of.items():
-        out[name] = _extra_column([row[col].strip() for _, row in data])
+        out[name] = (_flags(data, path, lines, col, name) if name in _FLAG_COLUMNS
+                     else _extra_column([row[col].strip() for _, row in data]))
     return out
+
+
+def _flags(data: list, path: Path, lines: np.ndarray, col: int, name: str) -> np.ndarray:
+    """A boolean column (0, 1, true or false, any case)."""
+    cells = np.array([row[col].strip().lower() for _, row in data])
+    true, false = np.isin(cells, list(_TRUE)), np.isin(cells, list(_FALSE))
+    bad = np.flatnonzero(~(true | false))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(f"{path} line {lines[i]} column {col + 1} ({name}): must "
+                         f"be 0, 1, true or false, got {data[i][1][col]!r}")
+    return true
 
 
 def _extra_column(cells: list[str]) -> np.ndarray:

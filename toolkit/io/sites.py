@@ -2,10 +2,12 @@
 
 Where the sites are, in order of precedence (as documented for OpenQuake):
 
-1. ``sites = lon lat[ depth], ...`` (a warning when ``sites_csv`` is given too);
+1. ``sites = lon lat[ depth], ...`` (a warning when ``sites_csv`` is given too), sorted by
+   lon then lat rounded to 5 decimals, as OpenQuake 3.26 orders them (measured);
 2. ``sites_csv``: one site per row, ``lon,lat[,depth]``; the first row may be a header naming
-   the columns, in which case ``lon`` and ``lat`` (and optionally ``depth``) are taken by name
-   and other columns (``site_id``, ``custom_site_id``) are ignored;
+   the columns, in which case ``lon`` and ``lat`` (and optionally ``depth``) are taken by name,
+   other columns (``site_id``, ``custom_site_id``) are ignored and the file order is kept;
+   without a header the sites are sorted as the ``sites`` list;
 3. a grid over ``region`` (a polygon ``lon lat, lon lat, ...``) with ``region_grid_spacing``
    km (:func:`region_grid`); giving it together with ``sites`` or ``sites_csv`` is an error;
 4. the points of the site model (``site_model_file``) themselves.
@@ -101,8 +103,19 @@ def read_sites_csv(path: str | Path) -> np.ndarray:
         if abs(out[i, 0]) > 180 or abs(out[i, 1]) > 90:
             raise InputError(f"{path} line {line}: site ({out[i, 0]:g}, {out[i, 1]:g}) is out "
                              "of range (lon in [-180, 180], lat in [-90, 90])")
-    if headerless:
-        out = out[np.lexsort((out[:, 1], out[:, 0]))]
+    if headerless:  # OpenQuake's order: by lon then lat, rounded to COORDINATE_DECIMALS
+        lonlat = np.round(out[:, :2], COORDINATE_DECIMALS)
+        lines = [line for line, _ in rows]
+        _, first, inverse = np.unique(lonlat, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        dup = np.flatnonzero(first[inverse] != np.arange(len(lonlat)))
+        if dup.size:  # named by their file lines, before the rows are sorted
+            i = int(dup[0])
+            lon, lat = lonlat[i]
+            raise InputError(f"{path} lines {lines[first[inverse[i]]]} and {lines[i]} are the "
+                             f"same site ({lon:.5f}, {lat:.5f}) after rounding to "
+                             f"{COORDINATE_DECIMALS} decimals; {dup.size} duplicate(s) in all")
+        out = out[np.lexsort((lonlat[:, 1], lonlat[:, 0]))]
     return out
 
 
@@ -251,7 +264,13 @@ def _coordinates(params: Any, has_site_model: bool) -> tuple[np.ndarray | None, 
         if params.sites_csv is not None:
             warnings.warn(f"{job}: both sites and sites_csv are given; using sites (as "
                           "OpenQuake does)", JobIniWarning, stacklevel=3)
-        return params.sites, f"{params.where('sites')}: sites"
+        # OpenQuake (3.26, measured) sorts the listed sites by lon then lat, rounded to
+        # COORDINATE_DECIMALS; duplicates are named by their place in the list first
+        source = f"{params.where('sites')}: sites"
+        coords = np.asarray(params.sites, dtype=float).reshape(-1, 3)
+        lonlat = np.round(coords[:, :2], COORDINATE_DECIMALS)
+        _check_duplicates(lonlat, source)
+        return coords[np.lexsort((lonlat[:, 1], lonlat[:, 0]))], source
     if params.sites_csv is not None:
         return read_sites_csv(params.sites_csv), str(params.sites_csv)
     region = getattr(params, "region", None)

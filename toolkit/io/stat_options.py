@@ -8,8 +8,7 @@ Without it the statistics are taken on the probabilities themselves.
 
 from __future__ import annotations
 
-from toolkit.errors import InputError
-from toolkit.io.jobini import _FALSE, _TRUE, JobParams
+from toolkit.io.jobini import JobParams, parse_bool
 
 __all__ = ["read_use_rates"]
 
@@ -22,12 +21,4 @@ def read_use_rates(params: JobParams) -> bool:
     InputError
         When the value is not a boolean; the message names the job.ini line.
     """
-    value = params.raw.get("use_rates", "").strip()
-    if not value:
-        return False
-    if value.lower() in _TRUE:
-        return True
-    if value.lower() in _FALSE:
-        return False
-    raise InputError(f"{params.where('use_rates')}: use_rates must be true or false, "
-                     f"got {value!r}")
+    return parse_bool(params.raw.get("use_rates"), params.where("use_rates"), "use_rates")

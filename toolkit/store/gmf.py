@@ -343,7 +343,8 @@ def _matrix(name: str, value: Any, dtype: type, shape: tuple[int, int], what: st
 
 # -- datastore ------------------------------------------------------------------------------
 def _sitecol(sites: SiteCollection) -> dict[str, np.ndarray]:
-    return {**sites.as_dict(), "sids": sites.sids}
+    extra = {"extra": dict(sites.extra)} if sites.extra else {}
+    return {**sites.as_dict(), "sids": sites.sids, **extra}
 
 
 def save_gmf(ds: Datastore, outputs: GmfOutputs) -> None:

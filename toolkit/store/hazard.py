@@ -8,7 +8,8 @@ Datastore layout (names follow OpenQuake's datastore so extractors can map them)
 * ``/`` attributes: ``layout="classical-hazard"``, ``layout_version=1``, ``individual_rlzs``
   (bool: whether per-realization outputs are exported);
 * ``sitecol``: group of (N,) datasets ``lon lat depth vs30 vs30measured z1pt0 z2pt5 sids``
-  (z1pt0 in m, z2pt5 in km);
+  (z1pt0 in m, z2pt5 in km), and the subgroup ``extra`` of the other site parameters
+  (``backarc``, ``siteclass`` ...: numbers, flags or text) when the sites have any;
 * ``imtls``: JSON ``{imt: [levels]}``, IMTs in calculation order;
 * ``investigation_time``: float64 scalar, years;
 * ``realizations``: (R,) structured ``rlz_id u4, branch_path str, weight f8``;
@@ -248,6 +249,7 @@ def save_hazard(ds: Datastore, outputs: HazardOutputs) -> None:
         "z1pt0": sites.z1pt0,
         "z2pt5": sites.z2pt5,
         "sids": sites.sids,
+        **({"extra": dict(sites.extra)} if sites.extra else {}),
     }
     ds.set_json("imtls", {imt: levels.tolist() for imt, levels in o.imtls.items()})
     ds["investigation_time"] = np.float64(o.investigation_time)
@@ -288,7 +290,8 @@ def read_sitecol(ds: Datastore) -> SiteCollection:
     """The site collection stored under ``sitecol`` (by :func:`save_hazard` and others)."""
     sc = ds["sitecol"]
     return SiteCollection(
-        sc["lon"], sc["lat"], sc["depth"], sc["vs30"], sc["vs30measured"], sc["z1pt0"], sc["z2pt5"]
+        sc["lon"], sc["lat"], sc["depth"], sc["vs30"], sc["vs30measured"], sc["z1pt0"], sc["z2pt5"],
+        sc.get("extra", {}),
     )
 
 

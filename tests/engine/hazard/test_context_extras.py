@@ -110,6 +110,12 @@ def test_backarc_defaults_to_false_unless_the_sites_carry_it():
                            z2pt5=np.full(2, np.nan))
     ctx, _, sid = build_contexts(block, sites, {"rrup", "backarc"}, 300.0)
     assert ctx.backarc.dtype == bool and not ctx.backarc.any() and len(ctx) == 4
-    sites.backarc = np.array([True, False])
-    ctx, _, sid = build_contexts(block, sites, {"rrup", "backarc"}, 300.0)
+    flagged = sites.subset(slice(None))
+    flagged.extra["backarc"] = np.array([True, False])  # as a site model gives it
+    ctx, _, sid = build_contexts(block, flagged, {"rrup", "backarc"}, 300.0)
+    assert ctx.backarc.dtype == bool and ctx.backarc.any()
     np.testing.assert_array_equal(ctx.backarc, sid == 0)
+    flagged.extra["backarc"] = np.array([0.0, 1.0])  # 0/1 numbers
+    ctx, _, sid = build_contexts(block, flagged, {"rrup", "backarc"}, 300.0)
+    assert ctx.backarc.dtype == bool
+    np.testing.assert_array_equal(ctx.backarc, sid == 1)

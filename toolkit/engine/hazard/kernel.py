@@ -156,15 +156,15 @@ def build_contexts(
     if EXTRA_PARAMETERS & set(required):  # azimuth, clon/clat, rvolc: only when asked for
         arrays.update(extra_context(surf, ri, sites.lons[sid], sites.lats[sid],
                                     sites.depths[sid], set(required)))
-    if "backarc" in required:  # OpenQuake's site flag; False unless the sites carry it
-        backarc = getattr(sites, "backarc", None)
+    if "backarc" in required:  # OpenQuake's site flag: False where the site model lacks it
+        backarc = sites.extra.get("backarc")
         arrays["backarc"] = (np.zeros(len(sid), bool) if backarc is None
-                             else np.asarray(backarc, bool)[sid])
+                             else np.asarray(backarc, float)[sid] != 0)
     arrays["vs30"] = sites.vs30[sid]
     arrays["vs30measured"] = sites.vs30measured[sid]
     arrays["z1pt0"] = sites.z1pt0[sid]
     arrays["z2pt5"] = sites.z2pt5[sid]
-    for name in required & sites.extra.keys():  # e.g. siteclass for a hazardlib GSIM
+    for name in (required & sites.extra.keys()) - {"backarc"}:  # e.g. siteclass
         arrays[name] = sites.extra[name][sid]
     apply_minimum_distance(arrays, minimum_distance)
     return Context(**arrays), rup, sid
