@@ -58,6 +58,18 @@ SOURCES = f"""<pointSource id="p" name="p">
   <bottomRight lon="15.2234567" lat="37.0234567" depth="10.1234567"/>
   </planarSurface></surface>
 </characteristicFaultSource>
+<characteristicFaultSource id="kite" name="kite">
+  <incrementalMFD minMag="6.0" binWidth="0.1"><occurRates>0.01</occurRates></incrementalMFD>
+  <rake>0</rake>
+  <surface><kiteSurface>
+  <profile><gml:LineString><gml:posList>
+    15.1234567 37.1234567 0.1234567 15.1234567 37.0234567 10.1234567
+  </gml:posList></gml:LineString></profile>
+  <profile><gml:LineString><gml:posList>
+    15.2234567 37.1234567 0.1234567 15.2234567 37.0234567 10.1234567
+  </gml:posList></gml:LineString></profile>
+  </kiteSurface></surface>
+</characteristicFaultSource>
 """
 
 PARAMS = SimpleNamespace(rupture_mesh_spacing=2.0, area_source_discretization=10.0,
@@ -91,6 +103,9 @@ def test_source_geometries_are_read_with_5_decimals(tmp_path):
     corners = specs["ch"].kwargs["geometry"]["corners"]
     assert set(corners[..., 0].ravel().tolist()) == {15.12346, 15.22346}
     assert set(corners[..., 2].ravel().tolist()) == {0.1234567, 10.1234567}
+    kite = specs["kite"].kwargs["geometry"]["corners"]
+    # the top-left corner is the first profile's first point (the others are resampled)
+    assert [15.12346, 37.12346, 0.1234567] in kite.reshape(-1, 3).tolist()
 
 
 def _fault(trace: str) -> str:

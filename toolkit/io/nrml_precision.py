@@ -2,11 +2,11 @@
 
 OpenQuake's source converter keeps the longitudes and latitudes of every source geometry it
 reads from NRML (point locations, area polygons, simple-fault traces, complex-fault edges,
-planar-surface corners, multi-point locations) to 5 decimal places, about 1 m; depths are
-kept as given. This was measured by running OpenQuake 3.26 as a black box on geometries given
-with 7 decimals (e.g. ``15.1234567`` is read as ``15.12346``; ties follow the exact binary
-value of the number, as Python's :func:`round`: ``15.125685`` is read as ``15.12569`` and
-``37.731905`` as ``37.7319``).
+planar-surface corners, kite-surface profiles, multi-point locations) to 5 decimal places,
+about 1 m; depths are kept as given. This was measured by running OpenQuake 3.26 as a black
+box on geometries given with 7 decimals (e.g. ``15.1234567`` is read as ``15.12346``; ties
+follow the exact binary value of the number, as Python's :func:`round`: ``15.125685`` is read
+as ``15.12569`` and ``37.731905`` as ``37.7319``).
 
 The toolkit does the same, so that a source model written with more decimals gives the same
 ruptures as OpenQuake's. The effect is not negligible near a fault: in OpenQuake's QA
