@@ -9,6 +9,7 @@ import numpy as np
 
 from toolkit.io.nrml import parse_source_model, read_source_model
 from toolkit.io.nrml_precision import round_lonlat
+from toolkit.io.ruptures import read_rupture_model
 
 HEAD = """<?xml version="1.0" encoding="utf-8"?>
 <nrml xmlns="http://openquake.org/xmlns/nrml/0.5" xmlns:gml="http://www.opengis.net/gml">
@@ -131,3 +132,24 @@ def test_simple_fault_ruptures_are_those_of_the_rounded_trace(tmp_path):
         hypos.append(np.concatenate([b.hypo for b in src.iter_ruptures()]))
     assert hypos[0].shape == hypos[1].shape and len(hypos[0]) > 10
     np.testing.assert_array_equal(hypos[0], hypos[1])
+
+
+def test_rupture_files_are_read_with_5_decimals(tmp_path):
+    """Scenario ruptures: hypocentre, planar corners and traces, as OpenQuake's converter."""
+    path = tmp_path / "rupture.xml"
+    path.write_text("""<?xml version="1.0" encoding="utf-8"?>
+<nrml xmlns="http://openquake.org/xmlns/nrml/0.5" xmlns:gml="http://www.opengis.net/gml">
+<singlePlaneRupture>
+  <magnitude>6.5</magnitude><rake>0</rake>
+  <hypocenter lon="15.1734567" lat="37.0734567" depth="5.1234567"/>
+  <planarSurface strike="90" dip="90">
+    <topLeft lon="15.1234567" lat="37.0734567" depth="0.1234567"/>
+    <topRight lon="15.2234567" lat="37.0734567" depth="0.1234567"/>
+    <bottomRight lon="15.2234567" lat="37.0734567" depth="10.1234567"/>
+    <bottomLeft lon="15.1234567" lat="37.0734567" depth="10.1234567"/>
+  </planarSurface>
+</singlePlaneRupture>
+</nrml>
+""")
+    block = read_rupture_model(path, 2.0)
+    assert block.hypo[0].tolist() == [15.17346, 37.07346, 5.1234567]
