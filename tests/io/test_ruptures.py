@@ -163,7 +163,9 @@ def test_planar_strike_and_dip_computed_from_the_corners(tmp_path):
     corners = [(0.0, 0.0, 1.0), (0.0, 0.2, 1.0), (EAST_10KM, 0.2, 11.0), (EAST_10KM, 0.0, 11.0)]
     surf = read_rupture_model(nrml(tmp_path, single_plane(corners, attrs="")), 5.0).surface
     assert surf.strike[0] == pytest.approx(0.0, abs=1e-9)
-    assert surf.dip[0] == pytest.approx(45.0, abs=1e-4)
+    # 45 degrees for the corners as written; they are read with 5 decimals (as OpenQuake)
+    assert surf.dip[0] == pytest.approx(np.degrees(np.arctan2(10.0, round(EAST_10KM, 5) * KM)),
+                                        abs=1e-4)
     assert surf.ztor[0] == pytest.approx(1.0, abs=1e-6)
     # the horizontal part of the width shrinks with depth, by at most 11 km / R
     nominal = 10.0 * np.sqrt(2.0)

@@ -88,6 +88,9 @@ def test_sites_csv_variants(tmp_path):
 def test_coordinates_are_rounded_to_5_decimals(tmp_path):
     sites = read_sites(job(tmp_path, "sites = 10.1234567 45.0000049"))
     assert sites.lons.tolist() == [10.12346] and sites.lats.tolist() == [45.0]
+    # near-ties follow the binary value, as OpenQuake (numpy.round gives 15.12568)
+    sites = read_sites(job(tmp_path, "sites = 15.125685 37.731905"))
+    assert sites.lons.tolist() == [15.12569] and sites.lats.tolist() == [37.7319]
 
 
 def test_duplicate_sites(tmp_path):

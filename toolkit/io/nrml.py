@@ -42,6 +42,7 @@ import numpy as np
 
 from toolkit.errors import InputError, UnknownName
 from toolkit.io.nrml_aspect import read_aspect_ratio
+from toolkit.io.nrml_precision import round_lonlat
 
 __all__ = [
     "Node",
@@ -657,7 +658,7 @@ class _SourceReader:
             lon, lat = coords[np.argmax(bad)]
             raise InputError(f"{self.at(node)}: {what} point ({lon:g}, {lat:g}) is out of "
                              "range (longitude in [-180, 180], latitude in [-90, 90])")
-        return coords
+        return round_lonlat(coords)  # 5 decimals, as OpenQuake (toolkit.io.nrml_precision)
 
     def _point(self, node: Node) -> dict[str, Any]:
         geom = self.child(node, "pointGeometry")

@@ -32,6 +32,7 @@ from toolkit.errors import InputError, UnknownName
 from toolkit.io.nrml import Node, SourceSpec, _floats, _in_range, _SourceReader
 from toolkit.io.nrml_aspect import read_aspect_ratio
 from toolkit.io.nrml_kite import kite_corners
+from toolkit.io.nrml_precision import round_lonlat
 
 __all__ = ["ComplexFaultSpec", "CharacteristicSpec", "read_fault_source",
            "complex_mesh_spacing"]
@@ -134,7 +135,7 @@ def _edge(reader: _SourceReader, edge: Node) -> np.ndarray:
         lon, lat, _ = points[np.argmax(bad)]
         raise InputError(f"{reader.at(poslist)}: <{edge.tag}> point ({lon:g}, {lat:g}) is out "
                          "of range (longitude in [-180, 180], latitude in [-90, 90])")
-    return points
+    return round_lonlat(points)  # 5 decimals, as OpenQuake (toolkit.io.nrml_precision)
 
 
 def _edges(reader: _SourceReader, geom: Node) -> list[np.ndarray]:
@@ -222,7 +223,7 @@ def _plane(reader: _SourceReader, plane: Node) -> np.ndarray:
         depth = _in_range(reader.number(corner, "depth", corner.get("depth", reader.label)),
                           -10, math.inf, f"<{tag}> depth", reader.at(corner))
         corners.append((lon, lat, depth))
-    corners_arr = np.array(corners)
+    corners_arr = round_lonlat(np.array(corners))  # 5 decimals, as OpenQuake
     top, bottom = corners_arr[:2, 2].mean(), corners_arr[2:, 2].mean()
     if bottom < top:
         raise InputError(f"{reader.at(plane)}: the bottom corners of <planarSurface> are "

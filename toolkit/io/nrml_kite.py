@@ -33,6 +33,7 @@ import numpy as np
 from toolkit.engine.hazard.geo import azimuth, distance_to_arc, geodetic_distance
 from toolkit.errors import InputError
 from toolkit.io.nrml import Node, _floats
+from toolkit.io.nrml_precision import round_lonlat
 
 __all__ = ["kite_corners"]
 
@@ -56,7 +57,7 @@ def _profile(reader: Any, profile: Node) -> np.ndarray:
         raise InputError(f"{reader.at(poslist)}: a kite profile runs down dip: its second "
                          f"point ({points[1, 2]:g} km) must be deeper than its first "
                          f"({points[0, 2]:g} km)")
-    return points
+    return round_lonlat(points)  # 5 decimals, as OpenQuake (toolkit.io.nrml_precision)
 
 
 def _length(a: np.ndarray, b: np.ndarray) -> float:

@@ -75,6 +75,7 @@ from toolkit.engine.hazard.surfaces import MeshSurfaces, PlanarSurfaces
 from toolkit.errors import InputError, UnknownName
 from toolkit.io.nrml import Node, _float, _floats, _in_range, _SourceReader, read_nrml
 from toolkit.io.nrml_kite import kite_corners
+from toolkit.io.nrml_precision import round_lonlat
 
 __all__ = [
     "SUPPORTED_RUPTURES",
@@ -135,7 +136,7 @@ class _Reader(_SourceReader):
             depth = coords[np.argmax(coords[:, 2] < 0), 2]
             raise InputError(f"{self.at(node)}: {what} depth {depth:g} km is negative (depths "
                              "are km, positive down)")
-        return coords
+        return round_lonlat(coords)  # 5 decimals, as OpenQuake (toolkit.io.nrml_precision)
 
     def attr(self, node: Node, name: str, low: float, high: float,
              low_open: bool = False) -> float:
@@ -147,8 +148,9 @@ class _Reader(_SourceReader):
 
     def corner(self, node: Node) -> np.ndarray:
         """lon, lat, depth attributes of a point element (corner, hypocentre)."""
-        return np.array([self.attr(node, "lon", -180, 180), self.attr(node, "lat", -90, 90),
-                         self.attr(node, "depth", 0, math.inf)])
+        point = np.array([self.attr(node, "lon", -180, 180), self.attr(node, "lat", -90, 90),
+                          self.attr(node, "depth", 0, math.inf)])
+        return round_lonlat(point[None, :])[0]  # 5 decimals, as OpenQuake
 
 
 def _check_lonlat(coords: np.ndarray, what: str, where: str) -> None:

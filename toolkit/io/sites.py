@@ -38,6 +38,7 @@ import numpy as np
 
 from toolkit.errors import InputError
 from toolkit.io.jobini import JobIniWarning
+from toolkit.io.nrml_precision import round_lonlat
 from toolkit.io.site_model import (
     DEFAULT_MAX_SITE_MODEL_DISTANCE,
     SiteModel,
@@ -160,7 +161,7 @@ def read_sites(params: Any) -> Any:
     coords = np.asarray(coords, dtype=float).reshape(-1, 3)
     if len(coords) == 0:
         raise InputError(f"{source}: the site list is empty: at least one site is needed")
-    lonlat = np.round(coords[:, :2], COORDINATE_DECIMALS)
+    lonlat = round_lonlat(coords[:, :2])  # as OpenQuake, also at near-ties (np.round is not)
     _check_duplicates(lonlat, source)
     if site_model is not None and model_points:
         return SiteCollection(lons=lonlat[:, 0], lats=lonlat[:, 1], depths=coords[:, 2],
