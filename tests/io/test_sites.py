@@ -174,3 +174,15 @@ def test_site_model_with_sites(tmp_path):
     (tmp_path / "site_model.csv").write_text("lon,lat,vs30\n0,0,300\n")
     sites = read_sites(job(tmp_path, "sites = 0.01 0\nsite_model_file = site_model.csv"))
     assert sites.vs30.tolist() == [300.0] and not sites.vs30measured.any()
+
+
+def test_region_grid_sites_in_openquakes_order(tmp_path):
+    # OpenQuake 3.26 orders grid sites by longitude then latitude (QA classical case_40)
+    sites = read_sites(job(tmp_path, "region = -1.0 -1.5, -1.0 0.7, 1.0 0.7, 1.0 -1.5\n"
+                                     "region_grid_spacing = 100.0"))
+    lonlat = np.round(np.stack([sites.lons, sites.lats], axis=1), 5)
+    assert len(sites) == 16
+    np.testing.assert_array_equal(lonlat[:5], [[-1.0006, -0.19888], [-1.00054, 0.70045],
+                                               [-1.00044, -1.0982], [-1.00006, -1.99752],
+                                               [-0.10127, -0.19888]])
+    assert np.all(np.diff(lonlat[:, 0]) >= 0)

@@ -286,7 +286,10 @@ def _coordinates(params: Any, has_site_model: bool) -> tuple[np.ndarray | None, 
                              f"{spacing:g} km grid is inside the region: use a smaller "
                              "region_grid_spacing")
         coords = np.stack([lons, lats, np.zeros(len(lons))], axis=1)
-        return coords, f"{params.where('region')}: region grid"
+        # OpenQuake orders the grid as the listed sites (QA classical case_40, measured)
+        lonlat = np.round(coords[:, :2], COORDINATE_DECIMALS)
+        return (coords[np.lexsort((lonlat[:, 1], lonlat[:, 0]))],
+                f"{params.where('region')}: region grid")
     if grid:
         raise InputError(f"{params.where('region_grid_spacing')}: region_grid_spacing needs "
                          "region, the polygon 'lon lat, lon lat, ...' to cover with a grid")
