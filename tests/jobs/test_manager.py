@@ -236,7 +236,8 @@ def test_abort_of_a_job_run_by_another_process_interrupts_only_that_process(sett
             "from toolkit.jobs.runner import run_job; "
             f"run_job({str(LONG)!r}, Settings(data_dir=Path({str(settings.data_dir)!r})), "
             "progress=False)")
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL,
+                            preexec_fn=_interruptible)
     try:
         with Catalogue(settings.catalogue_path) as cat:
             rec = _until(lambda: next((r for r in cat.list(status="executing")), None),
@@ -386,3 +387,11 @@ def test_worker_command_line(settings, capsys):
         settings_from_dict({"colour": "red"})
     assert worker.main(["x"]) == 2
     assert "bad command line" in capsys.readouterr().err
+
+
+def _interruptible() -> None:
+    """preexec_fn: the child takes Ctrl-C (SIGINT) as a user's shell would give it to it,
+    whatever the pytest worker inherited or blocked (a signal ignored or blocked there is
+    ignored or blocked in every child it starts: the child would never see the interrupt)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -43,7 +43,7 @@ def test_run_starts_both_and_ctrl_c_stops_both(demo_data: Path, tmp_path: Path) 
     proc = subprocess.Popen([sys.executable, "-m", "toolkit.launcher", "--voila-port",
                              str(voila_port), "--notebooks", str(REPO / "notebooks")],
                             stdout=open(out, "wb"), stderr=subprocess.STDOUT, env=env,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=_interruptible)
     try:
         deadline = time.monotonic() + 180
         while "Press Ctrl-C" not in out.read_text() and proc.poll() is None:
@@ -90,3 +90,11 @@ def test_missing_notebooks_are_reported(tmp_path: Path) -> None:
                              str(tmp_path)], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "TOOLKIT_DATA": str(tmp_path)})
     assert result.returncode == 2 and "run_hazard.ipynb is missing" in result.stderr
+
+
+def _interruptible() -> None:
+    """preexec_fn: the child takes Ctrl-C (SIGINT) as a user's shell would give it to it,
+    whatever the pytest worker inherited or blocked (a signal ignored or blocked there is
+    ignored or blocked in every child it starts: the child would never see the interrupt)."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
