@@ -179,10 +179,14 @@ def test_maximum_rupture_depth_above_every_rupture_changes_nothing(tmp_path):
     np.testing.assert_array_equal(plain.gmf_gmv, deep.gmf_gmv)
 
 
-@pytest.mark.parametrize("value", ["-5", "{'default': 'x'}", "deep"])
-def test_bad_maximum_rupture_depth_names_the_line(tmp_path, value):
+@pytest.mark.parametrize("value, expected", [
+    ("-5", r"maximum_rupture_depth must be a positive number or a dict \{tectonic region "
+           r"type: number\}, got '-5'"),
+    ("{'default': 'x'}", r"maximum_rupture_depth must be a positive number or a dict"),
+    ("deep", r"maximum_rupture_depth: unexpected name expression \('deep'\)"),
+])
+def test_bad_maximum_rupture_depth_names_the_line(tmp_path, value, expected):
     settings = Settings(data_dir=tmp_path / "data")
-    with pytest.raises(InputError, match=r"event_based.ini line \d+: maximum_rupture_depth must "
-                                         r"be a positive depth in km"):
+    with pytest.raises(InputError, match=r"event_based.ini line \d+: " + expected):
         run_job(_event_based_job(tmp_path, maximum_rupture_depth=value), settings,
                 progress=False)

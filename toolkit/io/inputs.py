@@ -117,31 +117,8 @@ def build_inputs(params: JobParams) -> Any:
         hazard_curves_from_gmfs=params.hazard_curves_from_gmfs,
         correlation=correlation,
         minimum_intensity=dict(params.minimum_intensity),
-        maximum_rupture_depth=_maximum_rupture_depth(params),
+        maximum_rupture_depth=params.maximum_rupture_depth or None,
     )
-
-
-def _maximum_rupture_depth(params: JobParams) -> dict[str, float] | None:
-    """The job's ``maximum_rupture_depth`` in km by tectonic region type (key ``default`` for
-    the others), None when absent; a plain number applies to every region. See
-    :func:`toolkit.engine.hazard.calculators.event_based._check_rupture_depths`."""
-    import ast
-
-    text = params.raw.get("maximum_rupture_depth", "").strip()
-    if not text:
-        return None
-    try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        value = None
-    depths = value if isinstance(value, dict) else {"default": value}
-    if not depths or not all(isinstance(k, str) and isinstance(v, (int, float))
-                             and not isinstance(v, bool) and v > 0
-                             for k, v in depths.items()):
-        raise InputError(f"{params.where('maximum_rupture_depth')}: maximum_rupture_depth must "
-                         "be a positive depth in km or a dict of them by tectonic region type "
-                         f"(e.g. {{'default': 10}}), got {text!r}")
-    return {k: float(v) for k, v in depths.items()}
 
 
 def _correlation(params: JobParams) -> Any:

@@ -313,6 +313,8 @@ class JobParams:
     minimum_magnitude: dict[str, float] = field(default_factory=lambda: {"default": 0.0})
     #: km; shorter source-site distances are raised to it before the GSIMs (0: no floor)
     minimum_distance: float = 0.0
+    #: km by tectonic region type (``default`` for the others); {} when not given
+    maximum_rupture_depth: dict[str, float] = field(default_factory=dict)
     mean: bool = True
     quantiles: tuple[float, ...] = ()
     poes: tuple[float, ...] = ()
@@ -920,6 +922,7 @@ def read_job_ini(
         minimum_magnitude=_with_default(r.per_trt("minimum_magnitude", default=0.0,
                                                   positive=False), use_max=False),
         minimum_distance=r.number("minimum_distance", default=0.0, nonnegative=True),
+        maximum_rupture_depth=r.per_trt("maximum_rupture_depth", default=None, positive=True),
         mean=True if mean is None and mean_old is None else bool(mean or mean_old),
         quantiles=quantiles,
         poes=poes,

@@ -383,7 +383,7 @@ def _hazard(params: JobParams, models: dict[str, RiskFunctions], coords: np.ndar
         hazard_curves_from_gmfs=params.hazard_curves_from_gmfs,
         correlation=correlation,
         minimum_intensity=dict(params.minimum_intensity),
-        maximum_rupture_depth=inputs._maximum_rupture_depth(params),
+        maximum_rupture_depth=params.maximum_rupture_depth or None,
     )
 
 
